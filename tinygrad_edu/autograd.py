@@ -1,0 +1,84 @@
+"""`torch.autograd`: Function, backward, grad and the grad-mode switches, under their usual names.
+
+The engine itself lives in vector.py, beside the Tensor whose graph it walks.
+"""
+from tinygrad_edu.vector import (Function, backward, enable_grad, grad, inference_mode, no_grad,
+                                 set_grad_enabled)
+from tinygrad_edu.vector import Function as _Function
+from tinygrad_edu.vector import BackwardNode as FunctionCtx  # noqa: F401 (the ctx type)
+
+
+class function:  # torch.autograd.function.Function is the same class
+    Function = _Function
+    FunctionCtx = FunctionCtx
+
+
+class GradcheckError(RuntimeError):
+    """Backward's gradient and the numerical one disagree."""
+
+
+def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
+    """Check backward against central differences, element by element.
+
+    For every input x that requires grad and every element x_i, the numerical derivative
+        (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)
+    of every output element is compared with the row of the Jacobian that backward computes
+    (one backward per output element). Use float64 inputs: float32 is too coarse for eps=1e-6.
+    """
+    import numpy as np
+    from tinygrad_edu.vector import Tensor, no_grad, zeros_like
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck expects at least one input tensor to require gradient")
+    for x in wrt:
+        if x.dtype.name != "float64":
+            import warnings
+            warnings.warn(f"gradcheck: input of dtype {x.dtype} is not float64; the check may "
+                          "fail only because of rounding", UserWarning, stacklevel=2)
+
+    def outputs():
+        out = fn(*inputs)
+        return [out] if isinstance(out, Tensor) else [o for o in out if isinstance(o, Tensor)]
+
+    outs = outputs()
+    # All analytic Jacobians first: the numerical pass below perturbs the inputs in place, which
+    # (rightly) invalidates the recorded graph.
+    analytic = {}
+    for k, out in enumerate(outs):
+        for xi, x in enumerate(wrt):
+            jac = np.zeros((x.numel(), out.numel()))
+            for j in range(out.numel()):  # one backward per output element: a Jacobian column
+                seed = zeros_like(out)
+                seed.view(-1)[j] = 1.0
+                g = grad([out], [x], [seed], retain_graph=True, allow_unused=True)[0]
+                if g is not None:
+                    jac[:, j] = g.detach().reshape(-1).tolist()
+            analytic[k, xi] = jac
+    for (k, xi), jac in analytic.items():
+        x = wrt[xi]
+        numeric = np.zeros_like(jac)
+        flat = x.detach().view(-1)
+        for i in range(x.numel()):
+            orig = flat[i].item()
+            with no_grad():
+                flat[i] = orig + eps
+                plus = np.array(outputs()[k].detach().reshape(-1).tolist(), dtype=float)
+                flat[i] = orig - eps
+                minus = np.array(outputs()[k].detach().reshape(-1).tolist(), dtype=float)
+                flat[i] = orig
+            numeric[i] = (plus - minus) / (2 * eps)
+        if not np.allclose(jac, numeric, rtol=rtol, atol=atol):
+            worst = np.unravel_index(np.argmax(np.abs(jac - numeric)), jac.shape)
+            msg = (f"Jacobian mismatch for output {k} with respect to an input of shape "
+                   f"{list(x.shape)}: at (input element {worst[0]}, output element {worst[1]}) "
+                   f"numerical {numeric[worst]:.6g} vs analytical {jac[worst]:.6g}")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True
+
+
+__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "gradcheck", "function"]

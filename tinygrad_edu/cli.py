@@ -1,0 +1,73 @@
+"""The `tinygrad-edu` command line.
+
+    tinygrad-edu demo            train a scalar MLP on two moons (the scalar engine at work)
+    tinygrad-edu lessons         list the lessons
+    tinygrad-edu lesson N        step through lesson N
+    tinygrad-edu train EXAMPLE   train one of the book's examples
+    tinygrad-edu graph EXPR      draw the graph of a scalar expression
+    tinygrad-edu run SCRIPT.py   run an unmodified PyTorch script on tinygrad_edu
+    tinygrad-edu bench           run the benchmarks
+
+Every subcommand is a small function taking the parsed arguments and returning an exit code;
+bad usage prints the usage and exits with status 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+# Subcommands that later work fills in: what each will do, said honestly until it exists.
+COMING = {
+    "lessons": "listing the numbered lessons",
+    "lesson": "stepping through a lesson cell by cell",
+    "train": "training the book's examples (thermometer, wine, bikes, mnist-mlp, mnist-cnn, moons)",
+    "graph": "drawing forward and backward graphs of an expression with Graphviz",
+    "run": "running an unmodified PyTorch script on tinygrad_edu",
+    "bench": "running the benchmarks against PyTorch and micrograd",
+}
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Train a scalar MLP (2-16-16-1) on two moons with the Value engine and report accuracy."""
+    from tinygrad_edu.examples import train_moons
+
+    if args.steps <= 0:
+        print(f"tinygrad-edu demo: --steps must be positive, got {args.steps}", file=sys.stderr)
+        return 2
+    train_moons(steps=args.steps, seed=args.seed, out=sys.stdout)
+    return 0
+
+
+def cmd_coming(args: argparse.Namespace) -> int:
+    print(f"tinygrad-edu {args.command}: {COMING[args.command]} is not built yet; "
+          "it arrives with a later issue.")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-edu",
+        description="An educational deep-learning framework you can read end to end.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = sub.add_parser("demo", help="train a scalar MLP on two moons")
+    demo.add_argument("--steps", type=int, default=100, help="SGD steps (default 100)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.set_defaults(func=cmd_demo)
+    for name, what in COMING.items():
+        p = sub.add_parser(name, help=f"{what} (coming)")
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=cmd_coming)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # argparse exits with status 2 on an unknown command
+    if args.command is None:
+        parser.print_usage()
+        return 2
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

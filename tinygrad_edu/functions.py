@@ -1,0 +1,2930 @@
+"""Differentiable tensor operations, written once against the device primitives.
+
+Each op is a `Function`: `forward` computes the result with the primitives of the input's device
+(docs/primitives.md) and `backward` turns the gradient of the result into gradients of the inputs,
+using tensor ops (so that `create_graph=True` can differentiate them again). Forward and
+derivative sit side by side, with the math in the docstring:
+
+    class Mul(BinaryFunction):
+        '''z = a * b;  dz/da = b,  dz/db = a'''
+
+The functional forms below (`add`, `exp`, `sum`, ...) double as Tensor methods: `x.exp()` is
+`exp(x)`. Every argument is checked here, in Python, before a compiled kernel sees it.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+from typing import Sequence
+
+import numpy as np
+
+from tinygrad_edu import vector as V
+from tinygrad_edu.vector import (Function, Tensor, _grad_enabled, _wrap_dim, bool_, float32,
+                                 int64, kernels, result_type)
+
+Number = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _k(t: Tensor):
+    """The primitives (kernels module) of t's device."""
+    return t._storage._kernels
+
+
+def _same_device(*tensors) -> V.device:
+    """The one device all tensor arguments live on (mixing devices is an error, as in PyTorch)."""
+    dev = None
+    for t in tensors:
+        if isinstance(t, Tensor):
+            if dev is None:
+                dev = t._storage.device
+            elif t._storage.device != dev:
+                raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                                   f"least two devices, {dev} and {t._storage.device}!")
+    return dev or V.CPU
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """The shape that `shapes` broadcast to: align them at the right; sizes must agree or be 1."""
+    ndim = builtins.max(len(s) for s in shapes)
+    out = [1] * ndim
+    for s in shapes:
+        for i, n in enumerate(s, ndim - len(s)):
+            if n != 1:
+                if out[i] != 1 and out[i] != n:
+                    raise RuntimeError(f"The size of tensor a ({out[i]}) must match the size of "
+                                       f"tensor b ({n}) at non-singleton dimension {i}")
+                out[i] = n
+    return tuple(out)
+
+
+def _broadcast_strides(t: Tensor, shape: tuple) -> tuple:
+    """Strides that show `t` with `shape`: new leading and size-1 dims get stride 0."""
+    pad = len(shape) - len(t._shape)
+    return (0,) * pad + tuple(st if sz == n else 0
+                              for sz, st, n in zip(t._shape, t._strides, shape[pad:]))
+
+
+def _operand(x, dt: V.dtype, shape: tuple, dev: V.device):
+    """`x` (a tensor or a number) as a device array of dtype `dt` broadcast to `shape`."""
+    k = kernels(dev)
+    if isinstance(x, Tensor):
+        if x._storage.dtype is not dt:
+            x = _cast(x, dt)
+        if x._shape == shape:
+            return x._view()
+        return k.as_strided(x._storage._data, x._offset, shape, _broadcast_strides(x, shape))
+    one = k.empty((1,), dt.np_dtype)
+    k.fill(one, x)
+    return k.as_strided(one, 0, shape, (0,) * len(shape))
+
+
+def _cast(t: Tensor, dt: V.dtype) -> Tensor:
+    """A contiguous copy of `t` converted to dtype `dt` (no autograd)."""
+    out = V._new(t._shape, dt, t._storage.device)
+    _k(t).copy(t._view(), out._view())
+    return out
+
+
+def _check_number(x, what: str) -> None:
+    if not isinstance(x, Number):
+        raise TypeError(f"{what}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def unary_forward(op: str, x: Tensor, dt: V.dtype | None = None) -> Tensor:
+    """out = op(x) elementwise by the device's kernel, in dtype `dt` (default: x's)."""
+    dt = dt or x._storage.dtype
+    out = V._new(x._shape, dt, x._storage.device)
+    src = x._view() if x._storage.dtype is dt else _cast(x, dt)._view()
+    _k(x).unary(op, src, out._view())
+    return out
+
+
+def binary_forward(op: str, a, b, out_dtype: V.dtype | None = None,
+                   compute_dtype: V.dtype | None = None) -> Tensor:
+    """out = op(a, b) elementwise with broadcasting; a and b are tensors or numbers."""
+    dt = compute_dtype or result_type(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._shape == b._shape and \
+            a._storage.dtype is dt and b._storage.dtype is dt and \
+            a._storage.device is b._storage.device:
+        # the common case (same shape, dtype and device), checked cheaply
+        out = V._new(a._shape, out_dtype or dt, a._storage.device)
+        a._storage._kernels.binary(op, a._view(), b._view(), out._arr)
+        return out
+    dev = _same_device(a, b)
+    shape = broadcast_shapes(a._shape if isinstance(a, Tensor) else (),
+                             b._shape if isinstance(b, Tensor) else ())
+    out = V._new(shape, out_dtype or dt, dev)
+    kernels(dev).binary(op, _operand(a, dt, shape, dev), _operand(b, dt, shape, dev), out._arr)
+    return out
+
+
+def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
+    """Undo broadcasting: sum `g` over the dimensions that broadcasting added or stretched."""
+    if g._shape == shape:
+        return g
+    lead = len(g._shape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
+                                      if n == 1 and g._shape[i + lead] != 1)
+    s = g.sum(dims, keepdim=True) if dims else g
+    return s.reshape(shape) if s._shape != shape else s
+
+
+def _float_dtype(x) -> V.dtype:
+    """The dtype of a float-valued op: integers and bools are promoted to the default float."""
+    dt = x.dtype if isinstance(x, Tensor) else V._scalar_dtype(x)
+    return dt if dt.is_floating_point else V.get_default_dtype()
+
+
+def _require_float(t: Tensor, op: str) -> None:
+    if not t.dtype.is_floating_point:
+        raise RuntimeError(f"{op}(): input dtype must be a floating point dtype, got {t.dtype}; "
+                           "convert it first, e.g. x.float()")
+
+
+# ---------------------------------------------------------------------------------------- unary ops
+
+
+class UnaryFunction(Function):
+    """y = f(x) elementwise, computed by the kernel `op`; `derivative(grad, x, y)` is dL/dx.
+
+    `saves` says what the derivative needs: "x", "y" or "" (nothing).
+    """
+
+    op: str = ""
+    saves: str = "x"
+
+    @staticmethod
+    def derivative(grad: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    @classmethod
+    def _fn(cls, ctx):
+        return type(ctx)._forward_cls
+
+    @staticmethod
+    def forward(ctx, x):
+        cls = type(ctx)._forward_cls
+        y = unary_forward(cls.op, x, _float_dtype(x) if cls.float_only else None)
+        ctx.save_for_backward(x if "x" in cls.saves else None, y if "y" in cls.saves else None)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return type(ctx)._forward_cls.derivative(grad, x, y)
+
+    float_only = True  # integer inputs are promoted to float (exp of an int tensor is float)
+
+
+class Neg(UnaryFunction):
+    """y = -x;  dy/dx = -1"""
+    op, saves, float_only, backward_name = "neg", "", False, "NegBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return -grad
+
+
+class Abs(UnaryFunction):
+    """y = |x|;  dy/dx = sign(x) (0 at 0, as PyTorch)"""
+    op, saves, float_only, backward_name = "abs", "x", False, "AbsBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * x.sign()
+
+
+class Exp(UnaryFunction):
+    """y = e^x;  dy/dx = e^x = y"""
+    op, saves, backward_name = "exp", "y", "ExpBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * y
+
+
+class Log(UnaryFunction):
+    """y = ln x;  dy/dx = 1/x"""
+    op, backward_name = "log", "LogBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad / x
+
+
+class Log2(UnaryFunction):
+    """y = log2 x;  dy/dx = 1/(x ln 2)"""
+    op, backward_name = "log2", "Log2Backward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad / (x * math.log(2.0))
+
+
+class Log1p(UnaryFunction):
+    """y = ln(1 + x);  dy/dx = 1/(1 + x)"""
+    op, backward_name = "log1p", "Log1PBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad / (x + 1)
+
+
+class Expm1(UnaryFunction):
+    """y = e^x - 1;  dy/dx = e^x = y + 1"""
+    op, saves, backward_name = "expm1", "y", "Expm1Backward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * (y + 1)
+
+
+class Sqrt(UnaryFunction):
+    """y = sqrt(x);  dy/dx = 1/(2 sqrt(x)) = 1/(2y)"""
+    op, saves, backward_name = "sqrt", "y", "SqrtBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad / (2 * y)
+
+
+class Rsqrt(UnaryFunction):
+    """y = 1/sqrt(x);  dy/dx = -y^3 / 2"""
+    op, saves, backward_name = "rsqrt", "y", "RsqrtBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * (-0.5) * y * y * y
+
+
+class Reciprocal(UnaryFunction):
+    """y = 1/x;  dy/dx = -1/x^2 = -y^2"""
+    op, saves, backward_name = "reciprocal", "y", "ReciprocalBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return -grad * y * y
+
+
+class Sin(UnaryFunction):
+    """y = sin x;  dy/dx = cos x"""
+    op, backward_name = "sin", "SinBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * x.cos()
+
+
+class Cos(UnaryFunction):
+    """y = cos x;  dy/dx = -sin x"""
+    op, backward_name = "cos", "CosBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return -grad * x.sin()
+
+
+class Tan(UnaryFunction):
+    """y = tan x;  dy/dx = 1 + tan^2 x = 1 + y^2"""
+    op, saves, backward_name = "tan", "y", "TanBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * (y * y + 1)
+
+
+class Tanh(UnaryFunction):
+    """y = tanh x;  dy/dx = 1 - tanh^2 x = 1 - y^2 (one fused kernel when not differentiating
+    twice)"""
+    op, saves, backward_name = "tanh", "y", "TanhBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        if _grad_enabled[0]:
+            return grad * (1 - y * y)
+        return binary_forward("tanh_backward", grad, y)
+
+
+class Sigmoid(UnaryFunction):
+    """y = 1/(1 + e^-x);  dy/dx = y (1 - y)"""
+    op, saves, backward_name = "sigmoid", "y", "SigmoidBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        if _grad_enabled[0]:
+            return grad * y * (1 - y)
+        return binary_forward("sigmoid_backward", grad, y)
+
+
+class Relu(UnaryFunction):
+    """y = max(x, 0);  dy/dx = 1 where x > 0, else 0"""
+    op, saves, float_only, backward_name = "relu", "y", False, "ReluBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        if _grad_enabled[0]:
+            return grad * (y > 0).to(grad.dtype)
+        return binary_forward("relu_backward", grad, y)
+
+
+class Gelu(UnaryFunction):
+    """y = x Φ(x) with Φ the standard normal CDF;  dy/dx = Φ(x) + x φ(x)"""
+    op, backward_name = "gelu", "GeluBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        if _grad_enabled[0]:
+            cdf = 0.5 * (1 + (x * (1 / math.sqrt(2))).erf())
+            pdf = (-0.5 * x * x).exp() * (1 / math.sqrt(2 * math.pi))
+            return grad * (cdf + x * pdf)
+        return binary_forward("gelu_backward", grad, x)
+
+
+class Erf(UnaryFunction):
+    """y = erf x;  dy/dx = 2/sqrt(pi) e^(-x^2)"""
+    op, backward_name = "erf", "ErfBackward0"
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return grad * (2 / math.sqrt(math.pi)) * (-x * x).exp()
+
+
+class _ZeroGrad(UnaryFunction):
+    """Piecewise-constant ops (sign, floor, round, ...): their derivative is 0 almost everywhere."""
+    saves, float_only = "", False
+
+    @staticmethod
+    def derivative(grad, x, y):
+        return zeros_like(grad)
+
+
+class Sign(_ZeroGrad):
+    op, backward_name = "sign", "SignBackward0"
+
+
+class Floor(_ZeroGrad):
+    op, backward_name = "floor", "FloorBackward0"
+
+
+class Ceil(_ZeroGrad):
+    op, backward_name = "ceil", "CeilBackward0"
+
+
+class Round(_ZeroGrad):
+    op, backward_name = "round", "RoundBackward0"
+
+
+class Trunc(_ZeroGrad):
+    op, backward_name = "trunc", "TruncBackward0"
+
+
+def _unary_api(fn_cls: type, name: str):
+    def op(input: Tensor) -> Tensor:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' must be Tensor, not "
+                            f"{type(input).__name__}")
+        return fn_cls.apply(input)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = fn_cls.__doc__
+    return op
+
+
+neg = negative = _unary_api(Neg, "neg")
+abs = absolute = _unary_api(Abs, "abs")
+exp = _unary_api(Exp, "exp")
+log = _unary_api(Log, "log")
+log2 = _unary_api(Log2, "log2")
+log1p = _unary_api(Log1p, "log1p")
+expm1 = _unary_api(Expm1, "expm1")
+sqrt = _unary_api(Sqrt, "sqrt")
+rsqrt = _unary_api(Rsqrt, "rsqrt")
+reciprocal = _unary_api(Reciprocal, "reciprocal")
+sin = _unary_api(Sin, "sin")
+cos = _unary_api(Cos, "cos")
+tan = _unary_api(Tan, "tan")
+tanh = _unary_api(Tanh, "tanh")
+sigmoid = _unary_api(Sigmoid, "sigmoid")
+relu = _unary_api(Relu, "relu")
+gelu = _unary_api(Gelu, "gelu")
+erf = _unary_api(Erf, "erf")
+sign = _unary_api(Sign, "sign")
+floor = _unary_api(Floor, "floor")
+ceil = _unary_api(Ceil, "ceil")
+trunc = fix = _unary_api(Trunc, "trunc")
+
+
+def round(input: Tensor, decimals: int = 0) -> Tensor:
+    """Round half to even; with `decimals`, to that many digits after the point."""
+    if decimals == 0:
+        return Round.apply(input)
+    scale = 10.0 ** decimals
+    return Round.apply(input * scale) / scale
+
+
+def square(input: Tensor) -> Tensor:
+    return input * input
+
+
+def _no_grad_unary(op: str, x: Tensor, dt: V.dtype | None = None) -> Tensor:
+    return unary_forward(op, x, dt)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return unary_forward("logical_not", input, bool_)
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    if input.dtype.is_floating_point:
+        raise TypeError(f"bitwise_not is only defined for integer and bool tensors, got "
+                        f"{input.dtype}")
+    return unary_forward("bitwise_not", input)
+
+
+def isnan(input: Tensor) -> Tensor:
+    return unary_forward("isnan", input, bool_) if input.dtype.is_floating_point else \
+        zeros_like(input, dtype=bool_)
+
+
+def isinf(input: Tensor) -> Tensor:
+    return unary_forward("isinf", input, bool_) if input.dtype.is_floating_point else \
+        zeros_like(input, dtype=bool_)
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return logical_not(logical_or(isnan(input), isinf(input)))
+
+
+# ---------------------------------------------------------------------------------------- binary ops
+
+
+class BinaryFunction(Function):
+    """z = f(a, b) elementwise with broadcasting; `derivative(grad, a, b, z)` gives (dL/da, dL/db)
+    before broadcasting is undone (summed back to each input's shape)."""
+
+    op: str = ""
+    saves: str = "ab"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        cls = type(ctx)._forward_cls
+        z = binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
+        if ctx._tracking:
+            ctx.save_for_backward(a if "a" in cls.saves and isinstance(a, Tensor) else None,
+                                  b if "b" in cls.saves and isinstance(b, Tensor) else None,
+                                  z if "z" in cls.saves else None)
+            ctx.a_num = None if isinstance(a, Tensor) else a
+            ctx.b_num = None if isinstance(b, Tensor) else b
+            ctx.shapes = (a._shape if isinstance(a, Tensor) else None,
+                          b._shape if isinstance(b, Tensor) else None)
+        return z
+
+    @staticmethod
+    def compute_dtype(a, b) -> V.dtype:
+        return result_type(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, z = ctx.saved_tensors
+        a = ctx.a_num if a is None else a
+        b = ctx.b_num if b is None else b
+        ga, gb = type(ctx)._forward_cls.derivative(grad, a, b, z, ctx.needs_input_grad)
+        sa, sb = ctx.shapes
+        return (sum_to_shape(ga, sa) if ga is not None and sa is not None else None,
+                sum_to_shape(gb, sb) if gb is not None and sb is not None else None)
+
+
+class Add(BinaryFunction):
+    """z = a + b;  dz/da = 1,  dz/db = 1"""
+    op, saves, backward_name = "add", "", "AddBackward0"
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        return grad, grad
+
+
+class Sub(BinaryFunction):
+    """z = a - b;  dz/da = 1,  dz/db = -1"""
+    op, saves, backward_name = "sub", "", "SubBackward0"
+
+    @staticmethod
+    def compute_dtype(a, b):
+        dt = result_type(a, b)
+        if dt is bool_:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                               "supported. Use the `^` or `logical_xor()` operator instead.")
+        return dt
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        return grad, (-grad if needs[1] else None)
+
+
+class Mul(BinaryFunction):
+    """z = a * b;  dz/da = b,  dz/db = a"""
+    op, saves, backward_name = "mul", "ab", "MulBackward0"
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        return (grad * b if needs[0] else None), (grad * a if needs[1] else None)
+
+
+class Div(BinaryFunction):
+    """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2"""
+    op, saves, backward_name = "div", "ab", "DivBackward0"
+
+    @staticmethod
+    def compute_dtype(a, b):
+        return _float_dtype_of(result_type(a, b))
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        return ((grad / b) if needs[0] else None), ((-grad * a / (b * b)) if needs[1] else None)
+
+
+def _float_dtype_of(dt: V.dtype) -> V.dtype:
+    return dt if dt.is_floating_point else V.get_default_dtype()
+
+
+class Pow(BinaryFunction):
+    """z = a^b;  dz/da = b a^(b-1),  dz/db = a^b ln a"""
+    op, saves, backward_name = "pow", "abz", "PowBackward0"
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        ga = gb = None
+        if needs[0]:
+            if isinstance(b, Tensor):
+                ga = grad * b * a ** (b - 1)
+            else:
+                ga = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
+        if needs[1]:
+            # a^b ln a, taken as 0 where a = 0 and b >= 0 (the limit), as PyTorch does
+            base = a if isinstance(a, Tensor) else full_like(z, a)
+            safe = where((base == 0) & (b >= 0), ones_like(z), base)
+            gb = grad * z * safe.log()
+        return ga, gb
+
+
+class Maximum(BinaryFunction):
+    """z = max(a, b);  the gradient goes to the larger input (split in half on ties)"""
+    op, saves, backward_name = "maximum", "ab", "MaximumBackward0"
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        return _select_grads(grad, a > b, a == b, needs)
+
+
+class Minimum(BinaryFunction):
+    """z = min(a, b);  the gradient goes to the smaller input (split in half on ties)"""
+    op, saves, backward_name = "minimum", "ab", "MinimumBackward0"
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        return _select_grads(grad, a < b, a == b, needs)
+
+
+def _select_grads(grad, first_wins, tie, needs):
+    share = where(tie, grad * 0.5, zeros_like(grad))
+    ga = where(first_wins, grad, share) if needs[0] else None
+    gb = where(first_wins | tie, share, grad) if needs[1] else None
+    return ga, gb
+
+
+class Atan2(BinaryFunction):
+    """z = atan2(a, b);  dz/da = b/(a^2+b^2),  dz/db = -a/(a^2+b^2)"""
+    op, saves, backward_name = "atan2", "ab", "Atan2Backward0"
+
+    @staticmethod
+    def compute_dtype(a, b):
+        return _float_dtype_of(result_type(a, b))
+
+    @staticmethod
+    def derivative(grad, a, b, z, needs):
+        r2 = a * a + b * b
+        return (grad * b / r2 if needs[0] else None), (-grad * a / r2 if needs[1] else None)
+
+
+def _binary_args(name: str, a, b) -> None:
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): expected at least one Tensor argument, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    for x in (a, b):
+        if not isinstance(x, Tensor):
+            _check_number(x, name)
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other"""
+    _binary_args("add", input, other)
+    if alpha != 1:
+        other = other * alpha
+    return Add.apply(input, other)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other"""
+    _binary_args("sub", input, other)
+    if alpha != 1:
+        other = other * alpha
+    return Sub.apply(input, other)
+
+
+subtract = sub
+
+
+def mul(input, other) -> Tensor:
+    _binary_args("mul", input, other)
+    return Mul.apply(input, other)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """True division; rounding_mode "floor" or "trunc" rounds the quotient (not differentiable)."""
+    _binary_args("div", input, other)
+    if rounding_mode is None:
+        return Div.apply(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        q = Div.apply(input, other)
+        dt = result_type(input, other)
+        return q.trunc().to(dt) if not dt.is_floating_point else q.trunc()
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                     f"found '{rounding_mode}'")
+
+
+divide = true_divide = div
+
+
+def _check_int_division(op: str, a, b) -> None:
+    """Integer division by zero would crash a compiled kernel: refuse it here."""
+    dt = result_type(a, b)
+    if dt.is_floating_point:
+        return
+    zero = (b == 0) if isinstance(b, Number) else builtins.bool((b == 0).any())
+    if zero:
+        raise ZeroDivisionError(f"{op}: integer division by zero")
+
+
+def floor_divide(input, other) -> Tensor:
+    """floor(input / other), elementwise (integers stay integers)."""
+    _binary_args("floor_divide", input, other)
+    _check_int_division("floor_divide", input, other)
+    return binary_forward("floor_divide", input, other)
+
+
+def remainder(input, other) -> Tensor:
+    """input - floor(input / other) * other: the sign follows the divisor, as in Python."""
+    _binary_args("remainder", input, other)
+    _check_int_division("remainder", input, other)
+    if isinstance(input, Tensor) and input._requires_grad or \
+            isinstance(other, Tensor) and other._requires_grad:
+        return input - floor_divide(input, other) * other
+    return binary_forward("remainder", input, other)
+
+
+fmod_note = None
+
+
+def pow(input, exponent) -> Tensor:
+    """input ** exponent elementwise (either may be a number)."""
+    _binary_args("pow", input, exponent)
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point and \
+            isinstance(exponent, Number) and not isinstance(exponent, builtins.float) and \
+            exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return Pow.apply(input, exponent)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return Maximum.apply(input, other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return Minimum.apply(input, other)
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    return Atan2.apply(input, other)
+
+
+arctan2 = atan2
+
+
+def _comparison(op: str):
+    def compare(input, other) -> Tensor:
+        _binary_args(op, input, other)
+        return binary_forward(op, input, other, out_dtype=bool_)
+    compare.__name__ = compare.__qualname__ = op
+    compare.__doc__ = f"Elementwise `{op}` comparison with broadcasting; a bool tensor."
+    return compare
+
+
+eq, ne, lt, le, gt, ge = (_comparison(op) for op in ("eq", "ne", "lt", "le", "gt", "ge"))
+less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+
+
+def _logical(op: str):
+    def logical(input, other) -> Tensor:
+        _binary_args(op, input, other)
+        return binary_forward(op, input, other, out_dtype=bool_)
+    logical.__name__ = logical.__qualname__ = op
+    return logical
+
+
+logical_and, logical_or, logical_xor = (_logical(op) for op in
+                                        ("logical_and", "logical_or", "logical_xor"))
+
+
+def _bitwise(op: str):
+    def bitwise(input, other) -> Tensor:
+        _binary_args(op, input, other)
+        dt = result_type(input, other)
+        if dt.is_floating_point:
+            raise TypeError(f"{op} is only defined for integer and bool tensors, got {dt}")
+        return binary_forward(op, input, other)
+    bitwise.__name__ = bitwise.__qualname__ = op
+    return bitwise
+
+
+bitwise_and, bitwise_or, bitwise_xor = (_bitwise(op) for op in
+                                        ("bitwise_and", "bitwise_or", "bitwise_xor"))
+
+
+# ---------------------------------------------------------------------------------------- where, clamp
+
+
+class Where(Function):
+    """z = a where cond else b;  the gradient flows to a where cond holds, to b elsewhere"""
+    backward_name = "WhereBackward0"
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        dt = result_type(a, b)
+        dev = _same_device(cond, a, b)
+        shape = broadcast_shapes(cond._shape, *(x._shape for x in (a, b) if isinstance(x, Tensor)))
+        out = V._new(shape, dt, dev)
+        kernels(dev).where(_operand(cond, bool_, shape, dev), _operand(a, dt, shape, dev),
+                           _operand(b, dt, shape, dev), out._view())
+        ctx.save_for_backward(cond)
+        ctx.shapes = tuple(x._shape if isinstance(x, Tensor) else None for x in (a, b))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        cond, = ctx.saved_tensors
+        zero = zeros_like(grad)
+        sa, sb = ctx.shapes
+        ga = sum_to_shape(where(cond, grad, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to_shape(where(cond, zero, grad), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def where(condition: Tensor, input=None, other=None):
+    """Elementwise choice: `input` where `condition` is true, else `other`.
+
+    With only a condition, the indices of its true elements (like `nonzero(as_tuple=True)`).
+    """
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be Tensor, not "
+                        f"{type(condition).__name__}")
+    if condition.dtype is not bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {condition.dtype}")
+    _binary_args("where", input, other)
+    return Where.apply(condition, input, other)
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:
+    """Limit every element to [min, max]; the gradient is 1 inside the range and 0 outside."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    out = input
+    if min is not None:
+        out = _clamp_side(out, min, "maximum")
+    if max is not None:
+        out = _clamp_side(out, max, "minimum")
+    return out
+
+
+clip = clamp
+
+
+def _clamp_side(x: Tensor, bound, op: str) -> Tensor:
+    """max(x, bound) or min(x, bound), passing the gradient to x only where x is inside."""
+    return Clamp.apply(x, bound, op)
+
+
+class Clamp(Function):
+    """y = max(x, lo) (or min(x, hi));  dy/dx = 1 where x is inside the bound, else 0"""
+    backward_name = "ClampBackward1"
+
+    @staticmethod
+    def forward(ctx, x, bound, op):
+        y = binary_forward(op, x, bound, compute_dtype=result_type(x, bound))
+        inside = binary_forward("ge" if op == "maximum" else "le", x, bound, out_dtype=bool_)
+        ctx.save_for_backward(inside, bound if isinstance(bound, Tensor) else None)
+        ctx.x_shape = x._shape
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        inside, bound = ctx.saved_tensors
+        zero = zeros_like(grad)
+        gx = sum_to_shape(where(inside, grad, zero), ctx.x_shape) if ctx.needs_input_grad[0] \
+            else None
+        gb = sum_to_shape(where(inside, zero, grad), bound._shape) \
+            if bound is not None and ctx.needs_input_grad[1] else None
+        return gx, gb, None
+
+
+def clamp_min(input: Tensor, min) -> Tensor:
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max) -> Tensor:
+    return clamp(input, max=max)
+
+
+def lerp(input: Tensor, end: Tensor, weight) -> Tensor:
+    return input + weight * (end - input)
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1) -> Tensor:
+    return input + value * tensor1 / tensor2
+
+
+# ---------------------------------------------------------------------------------------- reductions
+
+
+def _reduce_dims(t: Tensor, dim) -> tuple[int, ...]:
+    """`dim` (None, an int, or a sequence) as a sorted tuple of non-negative dimensions."""
+    nd = len(t._shape)
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(nd))
+    dims = (dim,) if isinstance(dim, (builtins.int, np.integer)) else tuple(dim)
+    out = tuple(sorted({_wrap_dim(d, nd) for d in dims}))
+    if len(out) != len(dims):
+        raise RuntimeError(f"dim {list(dims)} appears multiple times in the list of dims")
+    return out if nd else ()
+
+
+def _kept_shape(shape: tuple, dims: tuple) -> tuple:
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def _drop_dims(shape: tuple, dims: tuple) -> tuple:
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+def reduce_forward(op: str, x: Tensor, dims: tuple, keepdim: bool, dt: V.dtype) -> Tensor:
+    """Reduce `x` over `dims` with the kernel `op` into a new tensor of dtype `dt`."""
+    kept = _kept_shape(x._shape, dims)
+    out = V._new(kept, dt, x._storage.device)
+    if not dims:  # reducing over nothing (a 0-d tensor): the value itself
+        _k(x).copy(x._view(), out._view())
+    else:
+        src = x if x._storage.dtype is dt else _cast(x, dt)
+        _k(x).reduce(op, src._view(), dims, out._view())
+    if keepdim:
+        return out
+    shape = _drop_dims(x._shape, dims)
+    return out._as_view(0, shape, V.contiguous_strides(shape))
+
+
+def _expand_grad(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
+    """Broadcast a reduced gradient back over the reduced dims (a stride-0 view, no copy)."""
+    kept = _kept_shape(shape, dims)
+    if _grad_enabled[0]:  # differentiating the backward pass itself: record the ops
+        return grad.reshape(kept).expand(shape)
+    if not grad.is_contiguous():
+        grad = _contiguous_copy(grad)
+    view = grad._as_view(grad._offset, kept, V.contiguous_strides(kept))
+    return view._as_view(view._offset, shape, _broadcast_strides(view, shape))
+
+
+class Sum(Function):
+    """y = sum_i x_i over `dims`;  dy/dx_i = 1, so the gradient is broadcast back"""
+    backward_name = "SumBackward1"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dt):
+        ctx.shape, ctx.dims, ctx.keepdim = x._shape, dims, keepdim
+        return reduce_forward("sum", x, dims, keepdim, dt)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand_grad(grad, ctx.shape, ctx.dims, ctx.keepdim), None, None, None
+
+
+def _sum_dtype(t: Tensor, dtype) -> V.dtype:
+    if dtype is not None:
+        return V.as_dtype(dtype)
+    return t.dtype if t.dtype.is_floating_point else int64
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The sum of the elements (over `dim` if given). Integers and bools sum to int64."""
+    if not isinstance(input, Tensor):
+        return builtins.sum(input)
+    return Sum.apply(input, _reduce_dims(input, dim), keepdim, _sum_dtype(input, dtype))
+
+
+class Mean(Function):
+    """y = (1/n) sum_i x_i;  dy/dx_i = 1/n"""
+    backward_name = "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.shape, ctx.dims, ctx.keepdim = x._shape, dims, keepdim
+        n = math.prod(x._shape[d] for d in dims)
+        ctx.n = n
+        s = reduce_forward("sum", x, dims, keepdim, x.dtype)
+        return binary_forward("div", s, n, compute_dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _expand_grad(grad / ctx.n, ctx.shape, ctx.dims, ctx.keepdim), None, None
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The average of the elements (over `dim` if given); floating-point tensors only."""
+    if dtype is not None:
+        input = input.to(V.as_dtype(dtype))
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {input.dtype}")
+    return Mean.apply(input, _reduce_dims(input, dim), keepdim)
+
+
+class Prod(Function):
+    """y = prod_i x_i;  dy/dx_i = prod_{j != i} x_j (computed without dividing, so zeros work)"""
+    backward_name = "ProdBackward1"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dt):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        y = reduce_forward("prod", x, dims, keepdim, dt)
+        ctx.save_for_backward(x)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        g = _expand_grad(grad, x._shape, ctx.dims, ctx.keepdim)
+        return g * _prod_others(x, ctx.dims), None, None, None
+
+
+def _prod_others(x: Tensor, dims: tuple) -> Tensor:
+    """For each element, the product of all the *other* elements along `dims`."""
+    flat = x.movedim(dims, tuple(range(len(x._shape) - len(dims), len(x._shape))))
+    rest = flat._shape[:len(flat._shape) - len(dims)]
+    flat = flat.reshape(rest + (-1,))
+    n = flat._shape[-1]
+    ones_col = ones(rest + (1,), dtype=x.dtype, device=x.device)
+    # exclusive prefix and suffix products: others_i = (x_0 ... x_{i-1}) (x_{i+1} ... x_{n-1})
+    prefix = cat([ones_col, flat[..., :n - 1]], -1).cumprod(-1)
+    suffix = cat([flat[..., 1:], ones_col], -1).flip(-1).cumprod(-1).flip(-1)
+    others = (prefix * suffix).reshape(tuple(x.movedim(dims, tuple(
+        range(len(x._shape) - len(dims), len(x._shape))))._shape))
+    return others.movedim(tuple(range(len(x._shape) - len(dims), len(x._shape))), dims)
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """The product of the elements (over one `dim` if given). Integers multiply to int64."""
+    if dim is not None and not isinstance(dim, (builtins.int, np.integer)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    return Prod.apply(input, _reduce_dims(input, dim), keepdim, _sum_dtype(input, dtype))
+
+
+class MaxMin(Function):
+    """y = max (or min) over `dims`;  the gradient goes to the element(s) that won, split evenly
+    among ties (as PyTorch's full reduction does)"""
+    backward_name = "MaxBackward1"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, op):
+        y = reduce_forward(op, x, dims, keepdim, x.dtype)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        winners = (x == _expand_grad(y, x._shape, ctx.dims, ctx.keepdim)).to(grad.dtype)
+        count = winners.sum(ctx.dims, keepdim=True)
+        g = _expand_grad(grad, x._shape, ctx.dims, ctx.keepdim)
+        return g * winners / count, None, None, None
+
+
+class MinBackward(MaxMin):
+    backward_name = "MinBackward1"
+
+
+class MaxMinDim(Function):
+    """(values, indices) = max (or min) along one dim;  the gradient goes to the index chosen"""
+    backward_name = "MaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim, op):
+        kept = _kept_shape(x._shape, (dim,))
+        idx = V._new(kept, int64, x.device)
+        _k(x).argreduce("arg" + op, x._view(), dim, idx._view())
+        values = gather(x, dim, idx)
+        if not keepdim:
+            values, idx = values.squeeze(dim), idx.squeeze(dim)
+        ctx.mark_non_differentiable(idx)
+        ctx.save_for_backward(idx)
+        ctx.dim, ctx.keepdim, ctx.shape = dim, keepdim, x._shape
+        return values, idx
+
+    @staticmethod
+    def backward(ctx, grad, _grad_idx):
+        idx, = ctx.saved_tensors
+        if not ctx.keepdim:
+            grad, idx = grad.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
+        g = zeros(ctx.shape, dtype=grad.dtype, device=grad.device)
+        return g.scatter(ctx.dim, idx, grad), None, None, None
+
+
+class MinDim(MaxMinDim):
+    backward_name = "MinBackward0"
+
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+return_types_max = namedtuple("max", ["values", "indices"])
+return_types_min = namedtuple("min", ["values", "indices"])
+
+
+def _max_min(op: str, input: Tensor, dim, keepdim: bool, other):
+    if isinstance(dim, Tensor) and other is None:  # max(a, b) is maximum(a, b)
+        return (maximum if op == "max" else minimum)(input, dim)
+    if other is not None:
+        return (maximum if op == "max" else minimum)(input, other)
+    if input.numel() == 0 and (dim is None or input._shape[_wrap_dim(dim, input.dim())] == 0):
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == "
+                           "0. Specify the reduction dim with the 'dim' argument.")
+    if dim is None:
+        cls = MaxMin if op == "max" else MinBackward
+        return cls.apply(input, _reduce_dims(input, None), False, op)
+    cls = MaxMinDim if op == "max" else MinDim
+    values, indices = cls.apply(input, _wrap_dim(dim, input.dim()), keepdim, op)
+    return (return_types_max if op == "max" else return_types_min)(values, indices)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """The largest element; with `dim`, (values, indices) along it; with a tensor, `maximum`."""
+    return _max_min("max", input, dim, keepdim, other)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False, *, other=None):
+    """The smallest element; with `dim`, (values, indices) along it; with a tensor, `minimum`."""
+    return _max_min("min", input, dim, keepdim, other)
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    cls = MaxMin
+    return cls.apply(input, _reduce_dims(input, dim), keepdim, "max")
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    return MinBackward.apply(input, _reduce_dims(input, dim), keepdim, "min")
+
+
+def _arg_reduce(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    if input.numel() == 0:
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == "
+                           "0.")
+    if dim is None:
+        flat = input.reshape(-1)
+        out = V._new((1,), int64, input.device)
+        _k(input).argreduce(op, flat._view(), 0, out._view())
+        return out.reshape(()) if not keepdim else out.reshape((1,) * input.dim())
+    d = _wrap_dim(dim, input.dim())
+    if input.dim() == 0:
+        return zeros((), dtype=int64, device=input.device)
+    out = V._new(_kept_shape(input._shape, (d,)), int64, input.device)
+    _k(input).argreduce(op, input._view(), d, out._view())
+    return out if keepdim else out.squeeze(d)
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the largest element (over the flattened tensor if `dim` is None)."""
+    return _arg_reduce("argmax", input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The index of the smallest element (over the flattened tensor if `dim` is None)."""
+    return _arg_reduce("argmin", input, dim, keepdim)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where every element (along `dim`) is nonzero."""
+    if not isinstance(input, Tensor):
+        return builtins.all(input)
+    x = input if input.dtype is bool_ else input != 0
+    return reduce_forward("all", x, _reduce_dims(x, dim), keepdim, bool_)
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True where some element (along `dim`) is nonzero."""
+    if not isinstance(input, Tensor):
+        return builtins.any(input)
+    x = input if input.dtype is bool_ else input != 0
+    return reduce_forward("any", x, _reduce_dims(x, dim), keepdim, bool_)
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """The variance: sum (x - mean)^2 / (n - correction); correction 1 (unbiased) by default."""
+    if isinstance(dim, builtins.bool):  # var(x, False): the old `unbiased` positional form
+        unbiased, dim = dim, None
+    _require_float(input, "var")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = _reduce_dims(input, dim)
+    n = math.prod(input._shape[d] for d in dims)
+    centered = input - input.mean(dims, keepdim=True)
+    return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """The standard deviation: the square root of `var`."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim, keepdim))
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) computed stably by factoring out the maximum."""
+    dims = _reduce_dims(input, dim)
+    m = amax(input, dims, keepdim=True).detach()
+    m = where(isinf(m), zeros_like(m), m)
+    out = (input - m).exp().sum(dims, keepdim=True).log() + m
+    return out if keepdim else out.squeeze(dims) if dims else out
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+    """The p-norm (default 2, "fro") of the elements, over `dim` if given."""
+    if p in ("fro", 2, 2.0):
+        return (input * input).sum(dim, keepdim=keepdim).sqrt()
+    if p in (float("inf"), "inf"):
+        return input.abs().amax(dim if dim is not None else (), keepdim=keepdim)
+    if p == 1:
+        return input.abs().sum(dim, keepdim=keepdim)
+    return (input.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    return (input != 0).sum(dim)
+
+
+# ---------------------------------------------------------------------------------------- matmul
+
+
+def _check_matmul_dtypes(a: Tensor, b: Tensor) -> None:
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {a.dtype} != "
+                           f"{b.dtype}")
+
+
+def _matmul_kernel(a3: Tensor, b3: Tensor) -> Tensor:
+    """out[b] = a3[b] @ b3[b] for 3-D tensors of equal batch size."""
+    bsz, m, _ = a3._shape
+    n = b3._shape[2]
+    out = V._new((bsz, m, n), a3.dtype, a3.device)
+    _k(a3).matmul(a3._view(), b3._view(), out._view())
+    return out
+
+
+class MatMul(Function):
+    """C = A B (batched, broadcasting the batch dims);  dL/dA = dL/dC B^T,  dL/dB = A^T dL/dC"""
+    backward_name = "MmBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
+        m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
+        a3 = a.expand(batch + (m, k)).reshape((-1, m, k))
+        b3 = b.expand(batch + (k, n)).reshape((-1, k, n))
+        return _matmul_kernel(a3, b3).reshape(batch + (m, n))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        ga = sum_to_shape(grad @ b.mT, a._shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to_shape(a.mT @ grad, b._shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class BatchMatMul(MatMul):
+    backward_name = "BmmBackward0"
+
+
+class UnsafeMatMul(MatMul):
+    backward_name = "UnsafeViewBackward0"
+
+
+def _matmul_shape_error(a: Tensor, b: Tensor):
+    ash = "x".join(map(str, a._shape if a.dim() != 1 else (1,) + a._shape))
+    bsh = "x".join(map(str, b._shape if b.dim() != 1 else b._shape + (1,)))
+    return RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ash} and {bsh})")
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """The matrix product with numpy's rules: 1-D operands are vectors, leading dims broadcast."""
+    for name, t in (("input", input), ("other", other)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"matmul(): argument '{name}' must be Tensor, not {type(t).__name__}")
+        if t.dim() == 0:
+            raise RuntimeError("both arguments to matmul need to be at least 1D, but they are "
+                               f"{input.dim()}D and {other.dim()}D")
+    _same_device(input, other)
+    _check_matmul_dtypes(input, other)
+    a = input.unsqueeze(0) if input.dim() == 1 else input
+    b = other.unsqueeze(-1) if other.dim() == 1 else other
+    if a._shape[-1] != b._shape[-2]:
+        raise _matmul_shape_error(input, other)
+    cls = MatMul if a.dim() == 2 and b.dim() == 2 else UnsafeMatMul
+    out = cls.apply(a, b)
+    if input.dim() == 1:
+        out = out.squeeze(-2)
+    if other.dim() == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices (2-D only)."""
+    if input.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"mm: expected 2D tensors, got {input.dim()}D and {mat2.dim()}D")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
+    if input.dim() != 3 or mat2.dim() != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor, batch2 must be a 3D tensor; got "
+                           f"{input.dim()}D and {mat2.dim()}D")
+    if input._shape[0] != mat2._shape[0]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input._shape[0]}, {input._shape[2]}] but got: "
+                           f"[{mat2._shape[0]}, {mat2._shape[1]}].")
+    if input._shape[2] != mat2._shape[1]:
+        raise _matmul_shape_error(input, mat2)
+    _check_matmul_dtypes(input, mat2)
+    return BatchMatMul.apply(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input.dim() != 2 or vec.dim() != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.dim()}D and "
+                           f"{vec.dim()}D")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    if input.dim() != 1 or other.dim() != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.dim()}D and {other.dim()}D "
+                           "tensors")
+    if input._shape != other._shape:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._shape[0]}] and "
+                           f"src [{other._shape[0]}] to have the same number of elements, but got "
+                           f"{input._shape[0]} and {other._shape[0]} elements respectively")
+    return matmul(input, other)
+
+
+inner = dot
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    return input.reshape((-1, 1)) * vec2.reshape((1, -1))
+
+
+ger = outer
+
+
+class Addmm(Function):
+    """out = beta * bias + alpha * (A B);  the Linear layer's op (AddmmBackward0)"""
+    backward_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, bias, a, b, beta, alpha):
+        ctx.save_for_backward(a, b)
+        ctx.bias_shape, ctx.beta, ctx.alpha = bias._shape, beta, alpha
+        prod_ = _matmul_kernel(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0)
+        if alpha != 1:
+            prod_ = binary_forward("mul", prod_, alpha)
+        scaled = bias if beta == 1 else binary_forward("mul", bias, beta)
+        return binary_forward("add", prod_, scaled)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        g_bias = sum_to_shape(grad * ctx.beta if ctx.beta != 1 else grad, ctx.bias_shape) \
+            if need[0] else None
+        g = grad * ctx.alpha if ctx.alpha != 1 else grad
+        return (g_bias, g @ b.t() if need[1] else None, a.t() @ g if need[2] else None,
+                None, None)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
+    if mat1.dim() != 2 or mat2.dim() != 2:
+        raise RuntimeError(f"addmm: expected 2D matrices, got {mat1.dim()}D and {mat2.dim()}D")
+    if mat1._shape[1] != mat2._shape[0]:
+        raise _matmul_shape_error(mat1, mat2)
+    _check_matmul_dtypes(mat1, mat2)
+    _same_device(input, mat1, mat2)
+    broadcast_shapes(input._shape, (mat1._shape[0], mat2._shape[1]))
+    return Addmm.apply(input, mat1, mat2, beta, alpha)
+
+
+# ---------------------------------------------------------------------------------------- views
+
+
+def _view_strides(t: Tensor, shape: tuple) -> tuple | None:
+    """Strides that show `t`'s elements with a new `shape` without copying, or None if impossible.
+
+    Dimensions of `t` that are laid out one after another in memory ("chunks") can be split or
+    merged freely; a new dimension may not straddle two chunks (PyTorch's computeStride).
+    """
+    old_shape, old_strides = t._shape, t._strides
+    if math.prod(old_shape) == 0 or not old_shape:
+        return V.contiguous_strides(shape)
+    new_strides = [0] * len(shape)
+    view_d = len(shape) - 1
+    chunk_base_stride = old_strides[-1]
+    tensor_numel = 1
+    view_numel = 1
+    for tensor_d in range(len(old_shape) - 1, -1, -1):
+        tensor_numel *= old_shape[tensor_d]
+        # a chunk ends where the next (outer) dim does not continue this one in memory
+        if tensor_d == 0 or (old_shape[tensor_d - 1] != 1 and
+                             old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+            while view_d >= 0 and (view_numel < tensor_numel or shape[view_d] == 1):
+                new_strides[view_d] = view_numel * chunk_base_stride
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old_strides[tensor_d - 1]
+                tensor_numel = 1
+                view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(new_strides)
+
+
+def _infer_shape(shape: Sequence[int], numel: int) -> tuple:
+    """Replace a single -1 in `shape` by what makes the element count `numel`."""
+    shape = tuple(builtins.int(s) for s in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    if builtins.any(s < 0 for s in shape):
+        raise RuntimeError(f"invalid shape dimension {builtins.min(shape)}")
+    return shape
+
+
+class ViewFunction(Function):
+    """A view: the output shares the input's storage with new (offset, shape, strides).
+
+    `geometry(x, *args)` computes the new (offset, shape, strides); `backward` maps the gradient
+    back to the input's shape.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *args):
+        cls = type(ctx)._forward_cls
+        offset, shape, strides = cls.geometry(x, *args)
+        ctx.in_shape = x._shape
+        ctx.args = args
+        return x._as_view(offset, shape, strides)
+
+
+class View(ViewFunction):
+    """y = x seen with another shape;  dL/dx = dL/dy reshaped back"""
+    backward_name = "ViewBackward0"
+
+    @staticmethod
+    def geometry(x, shape):
+        strides = _view_strides(x, shape)
+        if strides is None:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride "
+                               "(at least one dimension spans across two contiguous subspaces). "
+                               "Use .reshape(...) instead.")
+        return x._offset, shape, strides
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+def _shape_args(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def view(input: Tensor, *shape) -> Tensor:
+    """The same elements seen with a new shape, never copying (may contain one -1)."""
+    if len(shape) == 1 and (isinstance(shape[0], V.dtype) or isinstance(shape[0], str)):
+        raise NotImplementedError("view(dtype) reinterpretation is not supported by "
+                                  "tinygrad_edu; use .to(dtype) to convert")
+    return View.apply(input, _infer_shape(_shape_args(shape), input.numel()))
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, other._shape)
+
+
+class Reshape(Function):
+    """y = x with a new shape, copied only when a view is impossible;  dL/dx = dL/dy reshaped"""
+    backward_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x._shape
+        out = _contiguous_copy(x)
+        return out._as_view(0, shape, V.contiguous_strides(shape))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+def reshape(input: Tensor, *shape) -> Tensor:
+    """The elements in a new shape: a view when the strides allow it, otherwise a copy."""
+    shape = _infer_shape(_shape_args(shape), input.numel())
+    if shape == input._shape:
+        return View.apply(input, shape) if input._requires_grad and _grad_enabled[0] else \
+            input._as_view(input._offset, shape, input._strides)
+    if _view_strides(input, shape) is not None:
+        return View.apply(input, shape)
+    return Reshape.apply(input, shape)
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, other._shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    nd = input.dim()
+    if nd == 0:
+        return reshape(input, (1,))
+    s, e = _wrap_dim(start_dim, nd), _wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    shape = input._shape[:s] + (math.prod(input._shape[s:e + 1]),) + input._shape[e + 1:]
+    return reshape(input, shape)
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:
+    d = _wrap_dim(dim, input.dim())
+    sizes = _infer_shape(sizes, input._shape[d])
+    return reshape(input, input._shape[:d] + tuple(sizes) + input._shape[d + 1:])
+
+
+def ravel(input: Tensor) -> Tensor:
+    return reshape(input, (-1,))
+
+
+class Permute(ViewFunction):
+    """y = x with its dimensions reordered;  dL/dx = dL/dy with the inverse order"""
+    backward_name = "PermuteBackward0"
+
+    @staticmethod
+    def geometry(x, dims):
+        return (x._offset, tuple(x._shape[d] for d in dims), tuple(x._strides[d] for d in dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        dims, = ctx.args
+        inverse = [0] * len(dims)
+        for i, d in enumerate(dims):
+            inverse[d] = i
+        return grad.permute(inverse), None
+
+
+class Transpose(Permute):
+    backward_name = "TransposeBackward0"
+
+
+def permute(input: Tensor, *dims) -> Tensor:
+    """Reorder the dimensions: output dim i is input dim dims[i] (a view)."""
+    dims = _shape_args(dims)
+    nd = input.dim()
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {nd} is not equal to len(dims) = {len(dims)}")
+    wrapped = tuple(_wrap_dim(d, nd) for d in dims)
+    if len(set(wrapped)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return Permute.apply(input, wrapped)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (a view: the strides swap, the storage stays)."""
+    nd = input.dim()
+    d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
+    if nd == 0:
+        return input
+    dims = list(range(nd))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return Transpose.apply(input, tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a matrix (0-D and 1-D tensors come back as they are)."""
+    if input.dim() > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.dim()}D")
+    return transpose(input, 0, 1) if input.dim() == 2 else input
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:
+    nd = input.dim()
+    src = (source,) if isinstance(source, builtins.int) else tuple(source)
+    dst = (destination,) if isinstance(destination, builtins.int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    src = [_wrap_dim(d, nd) for d in src]
+    dst = [_wrap_dim(d, nd) for d in dst]
+    order = [None] * nd
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(nd) if d not in src)
+    order = [next(rest) if o is None else o for o in order]
+    return permute(input, order) if order != list(range(nd)) else input
+
+
+moveaxis = movedim
+
+
+class Unsqueeze(ViewFunction):
+    """y = x with a new dimension of size 1 at `dim`;  dL/dx = dL/dy with it squeezed out"""
+    backward_name = "UnsqueezeBackward0"
+
+    @staticmethod
+    def geometry(x, dim):
+        stride = x._strides[dim] * x._shape[dim] if dim < len(x._shape) else 1
+        return (x._offset, x._shape[:dim] + (1,) + x._shape[dim:],
+                x._strides[:dim] + (stride,) + x._strides[dim:])
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.squeeze(ctx.args[0]), None
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at `dim` (a view)."""
+    return Unsqueeze.apply(input, _wrap_dim(dim, input.dim() + 1))
+
+
+class Squeeze(ViewFunction):
+    """y = x without the size-1 dimensions `dims`;  dL/dx = dL/dy reshaped back"""
+    backward_name = "SqueezeBackward0"
+
+    @staticmethod
+    def geometry(x, dims):
+        keep = [i for i in range(len(x._shape)) if i not in dims]
+        return (x._offset, tuple(x._shape[i] for i in keep), tuple(x._strides[i] for i in keep))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+class SqueezeDim(Squeeze):
+    backward_name = "SqueezeBackward1"
+
+
+def squeeze(input: Tensor, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (only those in `dim`, if given)."""
+    nd = input.dim()
+    if dim is None:
+        return Squeeze.apply(input, tuple(i for i, n in enumerate(input._shape) if n == 1))
+    dims = (dim,) if isinstance(dim, (builtins.int, np.integer)) else tuple(dim)
+    wrapped = tuple(_wrap_dim(d, nd) for d in dims)
+    return SqueezeDim.apply(input, tuple(d for d in wrapped if nd and input._shape[d] == 1))
+
+
+class Expand(ViewFunction):
+    """y = x broadcast to a larger shape (stride 0 on the stretched dims, no copy);
+    dL/dx = dL/dy summed over the stretched dims"""
+    backward_name = "ExpandBackward0"
+
+    @staticmethod
+    def geometry(x, shape):
+        return x._offset, shape, _broadcast_strides(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return sum_to_shape(grad, ctx.in_shape), None
+
+
+def expand(input: Tensor, *sizes) -> Tensor:
+    """Broadcast to `sizes` without copying (-1 keeps a size); only size-1 dims can grow."""
+    sizes = _shape_args(sizes)
+    nd = input.dim()
+    if len(sizes) < nd:
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(input._shape)}}}, size={list(sizes)}"
+                           f"): the number of sizes provided ({len(sizes)}) must be greater or "
+                           f"equal to the number of dimensions in the tensor ({nd})")
+    pad = len(sizes) - nd
+    shape = []
+    for i, s in enumerate(sizes):
+        old = input._shape[i - pad] if i >= pad else None
+        if s == -1:
+            if old is None:
+                raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a "
+                                   f"leading, non-existing dimension {i}")
+            s = old
+        if old is not None and old != 1 and old != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({old}) at non-singleton dimension {i}.  Target sizes: "
+                               f"{list(sizes)}.  Tensor sizes: {list(input._shape)}")
+        shape.append(builtins.int(s))
+    shape = tuple(shape)
+    if shape == input._shape:
+        return input
+    return Expand.apply(input, shape)
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._shape)
+
+
+def broadcast_to(input: Tensor, shape) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    shape = broadcast_shapes(*(t._shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+class Region(ViewFunction):
+    """y = a sub-block of x (select, slice, narrow, diagonal, as_strided);
+    dL/dx = zeros with dL/dy written into the same sub-block"""
+    backward_name = "SliceBackward0"
+
+    @staticmethod
+    def backward(ctx, grad):
+        cls = type(ctx)._forward_cls
+        base = zeros(ctx.in_shape, dtype=grad.dtype, device=grad.device)
+        if _grad_enabled[0]:  # differentiable scatter of grad into the block
+            return _region_scatter(base, grad, cls, ctx.args), *([None] * len(ctx.args))
+        offset, shape, strides = cls.geometry(base, *ctx.args)
+        _k(base).copy(grad._view(), base._as_view(offset, shape, strides)._view())
+        return (base,) + (None,) * len(ctx.args)
+
+
+def _region_scatter(base: Tensor, grad: Tensor, cls, args) -> Tensor:
+    """base with grad written into cls's region, built from differentiable ops (double backward)."""
+    mask = zeros(base._shape, dtype=bool_, device=base.device)
+    offset, shape, strides = cls.geometry(mask, *args)
+    mask._as_view(offset, shape, strides)._view()[...] = True
+    spread = zeros(base._shape, dtype=grad.dtype, device=grad.device)
+    index = arange(base.numel(), device=base.device).reshape(base._shape)
+    picked = index._as_view(offset, shape, strides).reshape(-1)
+    flat = spread.reshape(-1).index_add(0, picked, grad.reshape(-1))
+    return where(mask, flat.reshape(base._shape), base)
+
+
+class Select(Region):
+    """y = x[..., index, ...] along `dim` (one fewer dimension)"""
+    backward_name = "SelectBackward0"
+
+    @staticmethod
+    def geometry(x, dim, index):
+        return (x._offset + index * x._strides[dim], x._shape[:dim] + x._shape[dim + 1:],
+                x._strides[:dim] + x._strides[dim + 1:])
+
+
+class Slice(Region):
+    """y = x[start:stop:step] along `dim`"""
+    backward_name = "SliceBackward0"
+
+    @staticmethod
+    def geometry(x, dim, start, stop, step):
+        n = builtins.max(0, (stop - start + step - 1) // step)
+        return (x._offset + start * x._strides[dim] if n else x._offset,
+                x._shape[:dim] + (n,) + x._shape[dim + 1:],
+                x._strides[:dim] + (x._strides[dim] * step,) + x._strides[dim + 1:])
+
+
+class Diagonal(Region):
+    """y = the diagonal of x over dims (dim1, dim2), shifted by `offset`"""
+    backward_name = "DiagonalBackward0"
+
+    @staticmethod
+    def geometry(x, offset, d1, d2):
+        n1, n2 = x._shape[d1], x._shape[d2]
+        length = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else
+                              builtins.min(n1 + offset, n2))
+        start = x._offset
+        if length:
+            start += offset * x._strides[d2] if offset >= 0 else -offset * x._strides[d1]
+        keep = [i for i in range(len(x._shape)) if i not in (d1, d2)]
+        return (start, tuple(x._shape[i] for i in keep) + (length,),
+                tuple(x._strides[i] for i in keep) + (x._strides[d1] + x._strides[d2],))
+
+
+class AsStrided(Region):
+    """y = x's storage seen with explicit size, stride and offset"""
+    backward_name = "AsStridedBackward0"
+
+    @staticmethod
+    def geometry(x, size, stride, offset):
+        return offset, size, stride
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at `index` along `dim`, which disappears (a view): x.select(0, 1) is x[1]."""
+    nd = input.dim()
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _wrap_dim(dim, nd)
+    n = input._shape[d]
+    index = builtins.int(index)
+    if not -n <= index < n:
+        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
+    return Select.apply(input, d, index % n)
+
+
+def _slice(input: Tensor, dim: int, start, stop, step: int) -> Tensor:
+    """input[start:stop:step] along dim, with Python's clamping of out-of-range bounds."""
+    if step is not None and step <= 0:
+        raise ValueError("step must be greater than zero")
+    n = input._shape[dim]
+    start, stop, step = slice(start, stop, step).indices(n)
+    stop = builtins.max(stop, start)
+    return Slice.apply(input, dim, start, stop, step)
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """`length` elements along `dim` from `start` (a view)."""
+    d = _wrap_dim(dim, input.dim())
+    n = input._shape[d]
+    if isinstance(start, Tensor):
+        start = start.item()
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
+    return Slice.apply(input, d, start, start + length, 1)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    nd = input.dim()
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, offset, d1, d2)
+
+
+def as_strided(input: Tensor, size, stride, storage_offset: int | None = None) -> Tensor:
+    """A view with explicit geometry; every element it reaches must lie inside the storage."""
+    size, stride = tuple(size), tuple(stride)
+    offset = input._offset if storage_offset is None else storage_offset
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} and "
+                           f"{len(stride)}")
+    if builtins.any(s < 0 for s in stride) or builtins.any(s < 0 for s in size):
+        raise RuntimeError("as_strided: negative sizes and strides are not supported")
+    last = offset + builtins.sum((n - 1) * s for n, s in zip(size, stride)) if 0 not in size \
+        else offset
+    if offset < 0 or last >= input._storage.size() and math.prod(size):
+        raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
+                           f"offset {offset} require elements up to {last}, but the storage has "
+                           f"only {input._storage.size()}")
+    return AsStrided.apply(input, size, stride, offset)
+
+
+class Unbind(Function):
+    """(y_0, ..., y_n-1) = the slices of x along `dim`;  dL/dx = stack of the dL/dy_i"""
+    backward_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim, ctx.shape = dim, x._shape
+        return tuple(x._as_view(*Select.geometry(x, dim, i)) for i in range(x._shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.dim), None
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    """All slices along `dim`, each without that dimension (views)."""
+    if input.dim() == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    return Unbind.apply(input, _wrap_dim(dim, input.dim()))
+
+
+def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces along `dim`: of size `split_size` each (the last may be smaller), or of the sizes
+    listed (which must add up to the dimension's size). Views."""
+    d = _wrap_dim(dim, tensor.dim())
+    n = tensor._shape[d]
+    if isinstance(split_size_or_sections, (builtins.int, np.integer)):
+        size = builtins.int(split_size_or_sections)
+        if size <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if n else [0]
+    else:
+        sizes = [builtins.int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} "
+                               f"(input tensor's size at dimension {d}), but got "
+                               f"split_sizes={sizes}")
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(narrow(tensor, d, start, s))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """`chunks` pieces along `dim` of equal size ceil(n/chunks) (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input._shape[_wrap_dim(dim, input.dim())]
+    return split(input, builtins.max(1, -(-n // chunks)), dim)
+
+
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0) -> tuple:
+    d = _wrap_dim(dim, input.dim())
+    n = input._shape[d]
+    if isinstance(indices_or_sections, builtins.int):
+        k = indices_or_sections
+        bounds = [i * (n // k) + builtins.min(i, n % k) for i in range(k + 1)]
+    else:
+        bounds = [0] + [builtins.min(builtins.max(i, 0), n) for i in indices_or_sections] + [n]
+    return tuple(narrow(input, d, a, builtins.max(b - a, 0)) for a, b in zip(bounds, bounds[1:]))
+
+
+# ---------------------------------------------------------------------------------------- copies
+
+
+def _contiguous_copy(x: Tensor) -> Tensor:
+    out = V._new(x._shape, x._storage.dtype, x._storage.device)
+    _k(x).copy(x._view(), out._view())
+    return out
+
+
+class Clone(Function):
+    """y = a copy of x in new storage;  dL/dx = dL/dy"""
+    backward_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return _contiguous_copy(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(input: Tensor, *, memory_format=None) -> Tensor:
+    """A copy of the elements in new, contiguous storage (differentiable)."""
+    return Clone.apply(input)
+
+
+def contiguous(input: Tensor, memory_format=None) -> Tensor:
+    """The tensor itself if its strides are row-major, else a contiguous copy."""
+    return input if input.is_contiguous() else Clone.apply(input)
+
+
+class ToCopy(Function):
+    """y = x converted to another dtype and/or device;  dL/dx = dL/dy converted back"""
+    backward_name = "ToCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dt, dev):
+        ctx.dtype, ctx.device = x.dtype, x.device
+        if dev == x.device:
+            out = V._new(x._shape, dt, dev)
+            _k(x).copy(x._view(), out._view())
+            return out
+        host = np.ascontiguousarray(x._host())
+        if dt is not x.dtype:
+            host = V._cast_host(host, dt)
+        return V._from_array(V._to_device(np.array(host, copy=True), dev), dt, dev)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if not ctx.dtype.is_floating_point:
+            return None, None, None
+        return grad.to(ctx.dtype, ctx.device), None, None
+
+
+def to_copy(x: Tensor, dt: V.dtype, dev: V.device) -> Tensor:
+    if dev.type == "cuda":
+        kernels(dev)  # raises a clear error when CUDA is unavailable
+    return ToCopy.apply(x, dt, dev)
+
+
+# ---------------------------------------------------------------------------------------- joining
+
+
+class Cat(Function):
+    """y = x_0, x_1, ... joined along `dim`;  dL/dx_i = the slice of dL/dy that came from x_i"""
+    backward_name = "CatBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, dt, *tensors):
+        shape = list(tensors[0]._shape)
+        shape[dim] = builtins.sum(t._shape[dim] for t in tensors)
+        out = V._new(tuple(shape), dt, tensors[0].device)
+        k, start = _k(out), 0
+        for t in tensors:
+            n = t._shape[dim]
+            region = out._as_view(*Slice.geometry(out, dim, start, start + n, 1))
+            k.copy(t._view(), region._view())
+            start += n
+        ctx.dim, ctx.sizes = dim, [t._shape[dim] for t in tensors]
+        ctx.dtypes = [t.dtype for t in tensors]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        pieces = split(grad, ctx.sizes, ctx.dim)
+        return (None, None) + tuple(p.to(d) if d is not p.dtype else p
+                                    for p, d in zip(pieces, ctx.dtypes))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension; all other sizes must agree."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' must be tuple of Tensors, not Tensor")
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
+    _same_device(*tensors)
+    # legacy rule: 1-D empty tensors are skipped
+    parts = [x for x in tensors if not (x.dim() == 1 and x._shape[0] == 0)] or tensors[:1]
+    ref = parts[0]
+    if ref.dim() == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = _wrap_dim(dim, ref.dim())
+    for i, x in enumerate(parts):
+        if x.dim() != ref.dim():
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.dim()} "
+                               f"and {x.dim()}")
+        for j in range(ref.dim()):
+            if j != d and x._shape[j] != ref._shape[j]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                                   f"Expected size {ref._shape[j]} but got size {x._shape[j]} "
+                                   f"for tensor number {i} in the list.")
+    dt = parts[0].dtype
+    for x in parts[1:]:
+        dt = V.promote_types(dt, x.dtype)
+    return Cat.apply(d, dt, *parts)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join equal-shaped tensors along a new dimension `dim`."""
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, x in enumerate(tensors[1:], 1):
+        if x._shape != tensors[0]._shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(tensors[0]._shape)} at entry 0 and {list(x._shape)} at "
+                               f"entry {i}")
+    d = _wrap_dim(dim, tensors[0].dim() + 1)
+    return cat([x.unsqueeze(d) for x in tensors], d)
+
+
+def hstack(tensors) -> Tensor:
+    tensors = [x if x.dim() else x.reshape(1) for x in tensors]
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors) -> Tensor:
+    return cat([x.reshape(1, -1) if x.dim() < 2 else x for x in tensors], 0)
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """Tile the tensor `sizes[i]` times along each dimension (a copy)."""
+    sizes = _shape_args(sizes)
+    if len(sizes) < input.dim():
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    x = input.reshape((1,) * (len(sizes) - input.dim()) + input._shape)
+    # insert a broadcast dim before each dim, expand it to the repeat count, then merge
+    expanded = []
+    for i, (r, n) in enumerate(zip(sizes, x._shape)):
+        expanded += [r, n]
+    y = x.reshape(tuple(v for n in x._shape for v in (1, n))).expand(tuple(expanded))
+    return y.reshape(tuple(r * n for r, n in zip(sizes, x._shape)))
+
+
+def flip(input: Tensor, dims) -> Tensor:
+    """Reverse the order of elements along `dims` (a copy)."""
+    dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+    out = input
+    for d in dims:
+        d = _wrap_dim(d, input.dim())
+        idx = arange(input._shape[d] - 1, -1, -1, device=input.device)
+        out = index_select(out, d, idx)
+    return out
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    if dims is None:
+        return roll(input.reshape(-1), shifts, 0).reshape(input._shape)
+    shifts = (shifts,) if isinstance(shifts, builtins.int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+    out = input
+    for s, d in zip(shifts, dims):
+        d = _wrap_dim(d, input.dim())
+        n = input._shape[d]
+        if n:
+            idx = (arange(n, device=input.device) - s) % n
+            out = index_select(out, d, idx)
+    return out
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    rows, cols = input._shape[-2:]
+    keep = arange(cols).unsqueeze(0) - arange(rows).unsqueeze(1) <= diagonal
+    return where(keep.to(input.device), input, zeros((), dtype=input.dtype, device=input.device))
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    rows, cols = input._shape[-2:]
+    keep = arange(cols).unsqueeze(0) - arange(rows).unsqueeze(1) >= diagonal
+    return where(keep.to(input.device), input, zeros((), dtype=input.dtype, device=input.device))
+
+
+# ---------------------------------------------------------------------------------------- cumulative
+
+
+class CumSum(Function):
+    """y_i = x_0 + ... + x_i along `dim`;  dL/dx_i = dL/dy_i + ... + dL/dy_n-1 (a reversed cumsum)"""
+    backward_name = "CumsumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        host = np.cumsum(x._host(), axis=dim)
+        return V._from_array(V._to_device(np.ascontiguousarray(host), x.device),
+                             _sum_dtype(x, None), x.device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running sums along `dim`."""
+    x = input if dtype is None else input.to(V.as_dtype(dtype))
+    return CumSum.apply(x, _wrap_dim(dim, x.dim()))
+
+
+def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Running products along `dim` (gradient through exp-log only for positive inputs is not
+    used: products of prefixes are built from cumsum-free ops)."""
+    x = input if dtype is None else input.to(V.as_dtype(dtype))
+    d = _wrap_dim(dim, x.dim())
+    n = x._shape[d] if x.dim() else 1
+    if x.dim() == 0 or n <= 1:
+        return x.clone()
+    pieces = [x.narrow(d, 0, 1)]
+    for i in range(1, n):
+        pieces.append(pieces[-1] * x.narrow(d, i, 1))
+    return cat(pieces, d)
+
+
+# ---------------------------------------------------------------------------------------- indexing ops
+
+
+class Gather(Function):
+    """y[i][j] = x[index[i][j]][j] (dim 0);  dL/dx = zeros with dL/dy added at the gathered
+    positions (scatter_add)"""
+    backward_name = "GatherBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        out = V._new(index._shape, x.dtype, x.device)
+        _k(x).gather(x._view(), dim, index._view(), out._view())
+        ctx.save_for_backward(index)
+        ctx.dim, ctx.shape = dim, x._shape
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        g = zeros(ctx.shape, dtype=grad.dtype, device=grad.device)
+        return g.scatter_add(ctx.dim, index, grad), None, None
+
+
+def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from: Tensor | None):
+    """Validate an index tensor for gather/scatter: int64, same rank, every value in range."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not int64:
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+    if index.dim() != x.dim() and not (index.dim() <= 1 and x.dim() <= 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as "
+                           f"{'input' if op == 'gather' else 'self'} tensor ({index.dim()} vs "
+                           f"{x.dim()})")
+    for d in range(index.dim()):
+        if d != dim and index._shape[d] > x._shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index._shape)} to be smaller than self "
+                               f"{list(x._shape)} apart from dimension {dim}")
+        if sizes_from is not None and index._shape[d] > sizes_from._shape[d]:
+            raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                               f"{list(index._shape)} to be smaller than src "
+                               f"{list(sizes_from._shape)}")
+    _check_range(op, index, x._shape[dim] if x.dim() else 1)
+
+
+def _check_range(op: str, index: Tensor, n: int) -> None:
+    if index.numel():
+        host = index._host()
+        lo, hi = builtins.int(host.min()), builtins.int(host.max())
+        if lo < 0 or hi >= n:
+            bad = lo if lo < 0 else hi
+            raise IndexError(f"{op}(): index {bad} is out of bounds for dimension with size {n}")
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """Pick, along `dim`, the elements named by `index`: out[i][j] = input[index[i][j]][j]."""
+    d = _wrap_dim(dim, input.dim())
+    _check_index_tensor("gather", index, input, d, None)
+    _same_device(input, index)
+    return Gather.apply(input, d, index)
+
+
+class Scatter(Function):
+    """y = x with y[index[i][j]][j] = src[i][j] (dim 0);  dL/dx = dL/dy with the overwritten
+    positions zeroed, dL/dsrc = dL/dy gathered at index"""
+    backward_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, reduce):
+        out = _contiguous_copy(x)
+        src_arr = _operand(src, x.dtype, index._shape, x.device) if isinstance(src, Tensor) and \
+            src._shape != index._shape else _operand(src, x.dtype, index._shape, x.device)
+        if isinstance(src, Tensor) and src._shape != index._shape:
+            src_arr = src.to(x.dtype)[tuple(slice(0, n) for n in index._shape)]._view()
+        _k(x).scatter(out._view(), dim, index._view(), src_arr, reduce)
+        ctx.save_for_backward(index)
+        ctx.dim, ctx.reduce = dim, reduce
+        ctx.src_shape = src._shape if isinstance(src, Tensor) else None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if ctx.reduce == "multiply":
+            raise RuntimeError("scatter with reduce='multiply' is not differentiable in "
+                               "tinygrad_edu")
+        gx = gsrc = None
+        if need[0]:
+            gx = grad if ctx.reduce == "add" else grad.scatter(ctx.dim, index, 0.0)
+        if need[3] and ctx.src_shape is not None:
+            gsrc = grad.gather(ctx.dim, index)
+            if gsrc._shape != ctx.src_shape:
+                gsrc = _pad_to(gsrc, ctx.src_shape)
+        return gx, None, None, gsrc, None
+
+
+def _pad_to(g: Tensor, shape: tuple) -> Tensor:
+    out = zeros(shape, dtype=g.dtype, device=g.device)
+    region = out[tuple(slice(0, n) for n in g._shape)]
+    _k(out).copy(g._view(), region._view())
+    return out
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+            reduce: str | None = None) -> Tensor:
+    """A copy of input with values written at `index` along `dim`: out[index[i][j]][j] = src[i][j]
+    (dim 0). `src` may be a tensor or a number (`value=`); `reduce` "add" or "multiply"."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): expected a src tensor or a value")
+    d = _wrap_dim(dim, input.dim())
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce!r}")
+    _check_index_tensor("scatter", index, input, d, src if isinstance(src, Tensor) else None)
+    if isinstance(src, Tensor):
+        _same_device(input, index, src)
+        if src.dtype is not input.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype "
+                               f"({input.dtype} vs {src.dtype})")
+    return Scatter.apply(input, d, index, src, reduce)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of input with src added at `index` along `dim` (repeated indices accumulate)."""
+    return scatter(input, dim, index, src, reduce="add")
+
+
+class IndexSelect(Function):
+    """y = the slices of x at `index` along `dim`;  dL/dx = zeros with dL/dy added back there"""
+    backward_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        shape = x._shape[:dim] + (index.numel(),) + x._shape[dim + 1:]
+        out = V._new(shape, x.dtype, x.device)
+        _k(x).index_select(x._view(), dim, index.reshape(-1)._view(), out._view())
+        ctx.save_for_backward(index)
+        ctx.dim, ctx.shape = dim, x._shape
+        return out if x.dim() else out.reshape(())
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        g = zeros(ctx.shape, dtype=grad.dtype, device=grad.device)
+        if not ctx.shape:
+            return grad, None, None
+        return g.index_add(ctx.dim, index.reshape(-1), grad), None, None
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The slices of input at the positions in the 1-D integer tensor `index`, along `dim`."""
+    d = _wrap_dim(dim, input.dim())
+    if not isinstance(index, Tensor) or index.dtype not in (int64, V.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.dim() > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    _check_range("index_select", index, input._shape[d] if input.dim() else 1)
+    _same_device(input, index)
+    return IndexSelect.apply(input, d, index.to(int64))
+
+
+class IndexAdd(Function):
+    """y = x with src's slices added at `index` along `dim`;  dL/dx = dL/dy,
+    dL/dsrc = dL/dy selected at index"""
+    backward_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src, alpha):
+        out = _contiguous_copy(x)
+        s = src if alpha == 1 else binary_forward("mul", src, alpha)
+        s = s if s.dtype is x.dtype else _cast(s, x.dtype)
+        _k(x).index_add(out._view(), dim, index._view(), s._view())
+        ctx.save_for_backward(index)
+        ctx.dim, ctx.alpha = dim, alpha
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        gsrc = grad.index_select(ctx.dim, index) if ctx.needs_input_grad[3] else None
+        if gsrc is not None and ctx.alpha != 1:
+            gsrc = gsrc * ctx.alpha
+        return grad, None, None, gsrc, None
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """A copy of input with source's slices added at the positions `index` along `dim`."""
+    d = _wrap_dim(dim, input.dim())
+    if index.dim() > 1 or index.dtype not in (int64, V.int32):
+        raise RuntimeError("index_add_(): Index is supposed to be a vector of int64")
+    expected = input._shape[:d] + (index.numel(),) + input._shape[d + 1:]
+    if source._shape != expected and not (input.dim() == 0 and source.numel() == index.numel()):
+        raise RuntimeError(f"index_add_(): source shape {list(source._shape)} does not match "
+                           f"the expected {list(expected)}")
+    _check_range("index_add", index, input._shape[d] if input.dim() else 1)
+    return IndexAdd.apply(input, d, index.to(int64), source, alpha)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """A copy of input with `value` wherever the bool `mask` (broadcast) is True."""
+    if mask.dtype is not bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{mask.dtype}")
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.dim()} dimension(s).")
+        value = value.to(input.dtype)
+    else:
+        value = full((), value, dtype=input.dtype, device=input.device)
+    broadcast_shapes(input._shape, mask._shape)
+    out = where(mask, value, input)
+    if out._shape != input._shape:
+        raise RuntimeError(f"masked_fill: mask of shape {list(mask._shape)} cannot broadcast to "
+                           f"the input's shape {list(input._shape)}")
+    return out
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements where `mask` is True, as a 1-D tensor."""
+    shape = broadcast_shapes(input._shape, mask._shape)
+    return input.expand(shape)[mask.expand(shape)]
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False):
+    """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim."""
+    idx = _k(input).nonzero(input._view())
+    out = V._from_array(idx, int64, input.device) if input.device.type == "cpu" else \
+        V._from_array(idx, int64, input.device)
+    if as_tuple:
+        if input.dim() == 0:
+            return (zeros(builtins.int(builtins.bool(input.item())), dtype=int64),)
+        return tuple(out[:, d] for d in range(input.dim()))
+    return out
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
+
+
+return_types_sort = namedtuple("sort", ["values", "indices"])
+return_types_topk = namedtuple("topk", ["values", "indices"])
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The elements sorted along `dim`, with the indices they came from (stable sort)."""
+    if input.dim() == 0:
+        return return_types_sort(input.clone(), zeros((), dtype=int64, device=input.device))
+    d = _wrap_dim(dim, input.dim())
+    idx = V._new(input._shape, int64, input.device)
+    values = V._new(input._shape, input.dtype, input.device)
+    _k(input).sort(input._view(), d, descending, values._view(), idx._view())
+    if input._requires_grad and _grad_enabled[0]:
+        values = gather(input, d, idx)
+    return return_types_sort(values, idx)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The k largest (or smallest) elements along `dim` and their indices."""
+    d = _wrap_dim(dim, input.dim())
+    n = input._shape[d] if input.dim() else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range: k={k} for a dimension of size {n}")
+    _, idx = sort(input.detach(), d, descending=largest)
+    idx = idx.narrow(d, 0, k) if input.dim() else idx
+    return return_types_topk(gather(input, d, idx) if input.dim() else input.clone(), idx)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+    d = _wrap_dim(dim, input.dim())
+    _, idx = sort(input.detach(), d)
+    i = idx.narrow(d, k - 1, 1)
+    v = gather(input, d, i)
+    return values_indices(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
+
+
+def median(input: Tensor, dim=None, keepdim: bool = False):
+    """The lower median (as PyTorch: the ((n-1)//2)-th smallest)."""
+    if dim is None:
+        flat = input.reshape(-1)
+        return kthvalue(flat, (flat.numel() - 1) // 2 + 1, 0).values
+    n = input._shape[_wrap_dim(dim, input.dim())]
+    return kthvalue(input, (n - 1) // 2 + 1, dim, keepdim)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim=None):
+    """The distinct elements, in ascending order (numpy's unique on the host)."""
+    if dim is not None:
+        raise NotImplementedError("unique(dim=...) is not supported by tinygrad_edu")
+    values, inverse, counts = np.unique(input._host(), return_inverse=True, return_counts=True)
+    out = [V._from_array(V._to_device(values, input.device), input.dtype, input.device)]
+    if return_inverse:
+        out.append(V._from_array(V._to_device(inverse.reshape(input._shape).astype(np.int64),
+                                              input.device), int64, input.device))
+    if return_counts:
+        out.append(V._from_array(V._to_device(counts.astype(np.int64), input.device), int64,
+                                 input.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    if input.dim() != 1 or input.dtype.is_floating_point:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    host = input._host()
+    if host.size and host.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    w = None if weights is None else weights._host()
+    counts = np.bincount(host, w, minlength)
+    dt = int64 if weights is None else weights.dtype
+    return V._from_array(V._to_device(counts.astype(dt.np_dtype), input.device), dt, input.device)
+
+
+# ---------------------------------------------------------------------------------------- comparisons
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if |input - other| <= atol + rtol |other| everywhere (broadcasting)."""
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+    a, b = input.detach(), other.detach()
+    if not a.dtype.is_floating_point:
+        return a == b
+    close = (a - b).abs() <= atol + rtol * b.abs()
+    close = close | (a == b)  # infinities of the same sign
+    if equal_nan:
+        close = close | (a.isnan() & b.isnan())
+    return close
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both have the same shape and elements."""
+    return input._shape == other._shape and builtins.bool((input == other).all())
+
+
+# ---------------------------------------------------------------------------------------- in place
+
+
+def _can_cast(src: V.dtype, dst: V.dtype) -> bool:
+    """Whether an in-place op may store a result of dtype `src` into a tensor of dtype `dst`."""
+    return src.category <= dst.category
+
+
+def _check_inplace(self: Tensor) -> None:
+    if _grad_enabled[0] and self._requires_grad and self.grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+
+
+def _needs_graph(self: Tensor, args) -> bool:
+    if not _grad_enabled[0]:
+        return False
+    if self._requires_grad:
+        return True
+    return builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
+
+
+def _inplace(self: Tensor, compute, *args) -> Tensor:
+    """Write `compute(self, *args)` into self's elements, keeping autograd history right.
+
+    Without a graph to record, binary ops write straight into self's memory. With one, the op is
+    computed out of place and copied in; self then takes over the result's history (or, for a
+    view, its base records a CopySlices node).
+    """
+    _check_inplace(self)
+    if not _needs_graph(self, args):
+        prev = _grad_enabled[0]
+        _grad_enabled[0] = False
+        try:
+            result = compute(self, *args)
+        finally:
+            _grad_enabled[0] = prev
+        _store(self, result)
+        self._version[0] += 1
+        return self
+    result = compute(self, *args)
+    if result._shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
+                           f"shape {list(result._shape)}")
+    if self._base is not None and (self._base._requires_grad or result._requires_grad):
+        return _inplace_on_view(self, result)
+    _store(self, result)
+    self._version[0] += 1
+    self._requires_grad = True
+    self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+    return self
+
+
+def _store(self: Tensor, result: Tensor) -> None:
+    if result._shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
+                           f"shape {list(result._shape)}")
+    if not _can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the desired "
+                           f"output type {_type_name(self.dtype)}")
+    _same_device(self, result)
+    _k(self).copy(result._view(), self._view())
+
+
+def _type_name(dt: V.dtype) -> str:
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+            "int16": "Short", "uint8": "Byte", "bool": "Bool"}[dt.name]
+
+
+class CopySlices(Function):
+    """base' = base with the region of a view replaced by `value` (an in-place op on a view);
+    dL/dbase = dL/dbase' with the region zeroed, dL/dvalue = dL/dbase' in the region"""
+    backward_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, value, offset, shape, strides):
+        ctx.mark_dirty(base)
+        region = base._as_view(offset, shape, strides)
+        _k(base).copy(value._view(), region._view())
+        ctx.geometry = (offset - base._offset, shape, strides)
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        offset, shape, strides = ctx.geometry
+        g = grad.contiguous()
+        g_value = g._as_view(g._offset + offset, shape, strides).clone()
+        g_base = g.clone()
+        _k(g_base).fill(g_base._as_view(g_base._offset + offset, shape, strides)._view(), 0)
+        return g_base, g_value, None, None, None
+
+
+def _inplace_on_view(view_: Tensor, result: Tensor) -> Tensor:
+    base = view_._base
+    if not base.is_contiguous():
+        raise RuntimeError("in-place operations on views of non-contiguous tensors that need "
+                           "gradients are not supported by tinygrad_edu; clone() the base first")
+    if base._requires_grad and base.grad_fn is None and _grad_enabled[0]:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    CopySlices.apply(base, result, view_._offset, view_._shape, view_._strides)
+    # the view now reads its values (and history) from the updated base
+    fresh = AsStrided.apply(base, view_._shape, view_._strides, view_._offset)
+    view_._requires_grad = True
+    view_.grad_fn, view_._output_nr = fresh.grad_fn, fresh._output_nr
+    return view_
+
+
+def _fast_binary_inplace(self: Tensor, op: str, other) -> bool:
+    """`self op= other` straight into self's memory when no graph is needed and dtypes agree."""
+    if _needs_graph(self, (other,)):
+        return False
+    dt = result_type(self, other)
+    if dt is not self.dtype:
+        return False
+    if isinstance(other, Tensor):
+        _same_device(self, other)
+        if other._shape != self._shape and broadcast_shapes(self._shape, other._shape) != \
+                self._shape:
+            raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the "
+                               f"broadcast shape "
+                               f"{list(broadcast_shapes(self._shape, other._shape))}")
+    elif not isinstance(other, Number):
+        return False
+    arr = self._view()
+    _k(self).binary(op, arr, _operand(other, dt, self._shape, self.device), arr)
+    self._version[0] += 1
+    return True
+
+
+def add_(self: Tensor, other, *, alpha=1) -> Tensor:
+    _check_inplace(self)
+    if alpha == 1 and _fast_binary_inplace(self, "add", other):
+        return self
+    return _inplace(self, lambda s, o: add(s, o, alpha=alpha), other)
+
+
+def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
+    _check_inplace(self)
+    if alpha == 1 and _fast_binary_inplace(self, "sub", other):
+        return self
+    return _inplace(self, lambda s, o: sub(s, o, alpha=alpha), other)
+
+
+def mul_(self: Tensor, other) -> Tensor:
+    _check_inplace(self)
+    if _fast_binary_inplace(self, "mul", other):
+        return self
+    return _inplace(self, mul, other)
+
+
+def div_(self: Tensor, other, *, rounding_mode=None) -> Tensor:
+    _check_inplace(self)
+    if rounding_mode is None and self.dtype.is_floating_point and \
+            _fast_binary_inplace(self, "div", other):
+        return self
+    return _inplace(self, lambda s, o: div(s, o, rounding_mode=rounding_mode), other)
+
+
+def pow_(self: Tensor, exponent) -> Tensor:
+    return _inplace(self, pow, exponent)
+
+
+def clamp_(self: Tensor, min=None, max=None) -> Tensor:
+    return _inplace(self, lambda s: clamp(s, min, max))
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Set every element to 0 (in place)."""
+    return fill_(self, 0)
+
+
+def fill_(self: Tensor, value) -> Tensor:
+    """Set every element to `value` (in place)."""
+    _check_inplace(self)
+    if isinstance(value, Tensor):
+        if value.dim() != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                               f"{value.dim()} dimensions.")
+        if _needs_graph(self, (value,)):
+            return _inplace(self, lambda s, v: v.to(s.dtype).expand(s._shape) + 0, value)
+        value = value.item()
+    if _needs_graph(self, ()):
+        return _inplace(self, lambda s: full_like(s, value) + s * 0)
+    _k(self).fill(self._view(), value)
+    self._version[0] += 1
+    return self
+
+
+def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    """Copy src's elements (broadcast to self's shape, cast to self's dtype) into self."""
+    _check_inplace(self)
+    if not isinstance(src, Tensor):
+        src = V.tensor(src)
+    shape = broadcast_shapes(self._shape, src._shape)
+    if shape != self._shape:
+        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
+                           f"shape {list(shape)}")
+    if _needs_graph(self, (src,)):
+        return _inplace(self, lambda s, x: x.to(s.dtype, s.device).expand(s._shape) + s * 0, src)
+    if src.device != self.device:
+        src = src.to(self.device)
+    _k(self).copy(_operand(src, src.dtype, shape, self.device), self._view())
+    self._version[0] += 1
+    return self
+
+
+def _inplace_method(fn):
+    def method(self, *args, **kwargs):
+        return _inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args)
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place {fn.__name__}: the result is written into self."
+    return method
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with uniform random numbers from [a, b) (in place)."""
+    host = V._rng(generator).uniform(a, b, self._shape)
+    return _fill_random(self, host)
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    """Fill with normal random numbers (in place)."""
+    host = V._rng(generator).normal(mean, std, self._shape)
+    return _fill_random(self, host)
+
+
+def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
+    host = V._rng(generator).random(self._shape) < (p._host() if isinstance(p, Tensor) else p)
+    return _fill_random(self, host)
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_random(self, V._rng(generator).exponential(1.0 / lambd, self._shape))
+
+
+def random_(self: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
+    if high is None:
+        low, high = 0, low if low else 2 ** 24
+    return _fill_random(self, V._rng(generator).integers(low, high, self._shape))
+
+
+def _fill_random(self: Tensor, host: np.ndarray) -> Tensor:
+    with V.no_grad():
+        values = V._from_array(V._to_device(V._cast_host(np.asarray(host), self.dtype),
+                                            self.device), self.dtype, self.device)
+        _k(self).copy(values._view(), self._view())
+    self._version[0] += 1
+    return self
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """1 with probability `input` (or `p`) elementwise, else 0."""
+    probs = input._host() if p is None else p
+    host = V._rng(generator).random(input._shape) < probs
+    return V._from_array(V._to_device(V._cast_host(host, input.dtype), input.device), input.dtype,
+                         input.device)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """Draw category indices with probabilities proportional to the rows of `input`."""
+    probs = np.atleast_2d(input._host().astype(np.float64))
+    if (probs < 0).any() or not np.isfinite(probs).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    rng = V._rng(generator)
+    rows = []
+    for row in probs:
+        if row.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > np.count_nonzero(row):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        rows.append(rng.choice(len(row), num_samples, replace=replacement, p=row / row.sum()))
+    out = np.array(rows, dtype=np.int64)
+    out = out[0] if input.dim() == 1 else out
+    return V._from_array(V._to_device(out, input.device), int64, input.device)
+
+
+# ---------------------------------------------------------------------------------------- operators
+
+
+def _reflect(fn):
+    def method(self, other):
+        return fn(other, self)
+    return method
+
+
+def _getitem(self, index):
+    from tinygrad_edu import indexing
+    return indexing.getitem(self, index)
+
+
+def _setitem(self, index, value) -> None:
+    from tinygrad_edu import indexing
+    indexing.setitem(self, index, value)
+
+
+def _iop(inplace_fn):
+    def method(self, other):
+        return inplace_fn(self, other)
+    return method
+
+
+def _matmul_op(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def _rmatmul_op(self, other):
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(other, self)
+
+
+def _not_implemented_for_other(fn):
+    """Return NotImplemented for operands we don't know, so Python can try the other side."""
+    def method(self, other):
+        if not isinstance(other, (Tensor,) + Number):
+            return NotImplemented
+        return fn(self, other)
+    method.__name__ = fn.__name__
+    return method
+
+
+def _pow_op(self, exponent):
+    return pow(self, exponent)
+
+
+def _rpow_op(self, base):
+    return pow(base, self)
+
+
+def _ilshift(*_):
+    raise NotImplementedError("shift operators are not supported by tinygrad_edu")
+
+
+def _arithmetic(fn_cls, reflected: bool = False):
+    """`a + b` and friends: straight to the Function (this is the hottest path of all)."""
+    operands = (Tensor,) + Number
+
+    def method(self, other):
+        if not isinstance(other, operands):
+            return NotImplemented
+        return fn_cls.apply(other, self) if reflected else fn_cls.apply(self, other)
+    return method
+
+
+_T = _not_implemented_for_other
+OPERATORS = {
+    "__add__": _arithmetic(Add), "__radd__": _arithmetic(Add, True), "__iadd__": _T(add_),
+    "__sub__": _arithmetic(Sub), "__rsub__": _arithmetic(Sub, True), "__isub__": _T(sub_),
+    "__mul__": _arithmetic(Mul), "__rmul__": _arithmetic(Mul, True), "__imul__": _T(mul_),
+    "__truediv__": _arithmetic(Div), "__rtruediv__": _arithmetic(Div, True),
+    "__itruediv__": _T(div_),
+    "__floordiv__": _T(floor_divide), "__rfloordiv__": _T(_reflect(floor_divide)),
+    "__mod__": _T(remainder), "__rmod__": _T(_reflect(remainder)),
+    "__pow__": _T(_pow_op), "__rpow__": _T(_rpow_op), "__ipow__": _T(pow_),
+    "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
+    "__eq__": _T(eq), "__ne__": _T(ne), "__lt__": _T(lt), "__le__": _T(le), "__gt__": _T(gt),
+    "__ge__": _T(ge),
+    "__and__": _T(bitwise_and), "__rand__": _T(_reflect(bitwise_and)),
+    "__or__": _T(bitwise_or), "__ror__": _T(_reflect(bitwise_or)),
+    "__xor__": _T(bitwise_xor), "__rxor__": _T(_reflect(bitwise_xor)),
+    "__iand__": _T(lambda s, o: _inplace(s, bitwise_and, o)),
+    "__ior__": _T(lambda s, o: _inplace(s, bitwise_or, o)),
+    "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs, "__invert__": bitwise_not,
+    "__getitem__": _getitem, "__setitem__": _setitem,
+}
+
+# Functions that are also Tensor methods with the same name (self is the first argument).
+METHODS = """
+    neg negative abs absolute exp log log2 log1p expm1 sqrt rsqrt reciprocal sin cos tan tanh
+    sigmoid relu erf sign floor ceil round trunc fix square logical_not bitwise_not isnan isinf
+    isfinite add sub subtract mul multiply div divide true_divide floor_divide remainder pow
+    maximum minimum atan2 arctan2 eq ne lt le gt ge less less_equal greater greater_equal
+    not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor clamp clip
+    clamp_min clamp_max lerp addcmul addcdiv sum mean prod max min amax amin argmax argmin all
+    any var std logsumexp norm count_nonzero matmul mm bmm mv dot inner outer ger addmm view
+    view_as reshape reshape_as flatten unflatten ravel permute transpose swapaxes swapdims t
+    movedim moveaxis unsqueeze squeeze expand expand_as broadcast_to select narrow diagonal
+    as_strided unbind split chunk tensor_split clone contiguous repeat flip roll tril triu
+    cumsum cumprod gather scatter scatter_add index_select index_add masked_fill masked_select
+    nonzero argwhere sort argsort topk kthvalue median unique bincount allclose isclose equal
+    add_ sub_ mul_ div_ pow_ clamp_ zero_ fill_ copy_ uniform_ normal_ bernoulli_ exponential_
+    random_ bernoulli multinomial
+""".split()
+
+# In-place twins of out-of-place ops (x.exp_() is x = exp(x) written into x's memory).
+INPLACE = """
+    neg exp log log2 log1p expm1 sqrt rsqrt reciprocal sin cos tan tanh sigmoid relu erf sign
+    floor ceil round trunc abs clamp_min clamp_max lerp addcmul addcdiv masked_fill scatter
+    scatter_add index_add remainder floor_divide maximum minimum
+""".split()
+
+
+def _property(fn):
+    return property(fn)
+
+
+def attach_methods(cls) -> None:
+    """Give Tensor its operators and methods (called once by vector.py)."""
+    g = globals()
+    for name in METHODS:
+        setattr(cls, name, g[name])
+    for name in INPLACE:
+        setattr(cls, name + "_", _inplace_method(g[name]))
+    for name, fn in OPERATORS.items():
+        setattr(cls, name, fn)
+    cls.T = property(lambda self: self.permute(tuple(range(self.dim() - 1, -1, -1))))
+    cls.mT = property(lambda self: transpose(self, -2, -1))
+    cls.H = cls.T
+    cls.mH = cls.mT
+    cls.new_zeros = lambda self, *size, **kw: zeros(*size, **_new_kw(self, kw))
+    cls.new_ones = lambda self, *size, **kw: ones(*size, **_new_kw(self, kw))
+    cls.new_empty = lambda self, *size, **kw: empty(*size, **_new_kw(self, kw))
+    cls.new_full = lambda self, size, value, **kw: full(size, value, **_new_kw(self, kw))
+    cls.new_tensor = lambda self, data, **kw: V.tensor(data, **_new_kw(self, kw))
+    cls.abs_ = _inplace_method(abs)
+    cls.sum_to_size = lambda self, *size: sum_to_shape(self, _shape_args(size))
+
+
+def _new_kw(t: Tensor, kw: dict) -> dict:
+    kw = dict(kw)
+    kw.setdefault("dtype", t.dtype)
+    kw.setdefault("device", t.device)
+    return kw
+
+
+# creation helpers used above (defined in vector.py)
+zeros, ones, full, empty, zeros_like, ones_like, full_like, arange = (
+    V.zeros, V.ones, V.full, V.empty, V.zeros_like, V.ones_like, V.full_like, V.arange)
