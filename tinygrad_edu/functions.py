@@ -94,12 +94,14 @@ def _check_number(x, what: str) -> None:
         raise TypeError(f"{what}: expected a Tensor or a number, got {type(x).__name__}")
 
 
-def unary_forward(op: str, x: Tensor, dt: V.dtype | None = None) -> Tensor:
-    """out = op(x) elementwise by the device's kernel, in dtype `dt` (default: x's)."""
+def unary_forward(op: str, x: Tensor, dt: V.dtype | None = None,
+                  out_dtype: V.dtype | None = None) -> Tensor:
+    """out = op(x) elementwise by the device's kernel, computed in dtype `dt` (default: x's),
+    written in `out_dtype` (default: dt; bool for tests like isnan)."""
     dt = dt or x._storage.dtype
-    out = V._new(x._shape, dt, x._storage.device)
+    out = V._new(x._shape, out_dtype or dt, x._storage.device)
     src = x._view() if x._storage.dtype is dt else _cast(x, dt)._view()
-    _k(x).unary(op, src, out._view())
+    _k(x).unary(op, src, out._arr)
     return out
 
 
@@ -429,12 +431,8 @@ def square(input: Tensor) -> Tensor:
     return input * input
 
 
-def _no_grad_unary(op: str, x: Tensor, dt: V.dtype | None = None) -> Tensor:
-    return unary_forward(op, x, dt)
-
-
 def logical_not(input: Tensor) -> Tensor:
-    return unary_forward("logical_not", input, bool_)
+    return unary_forward("logical_not", input, out_dtype=bool_)
 
 
 def bitwise_not(input: Tensor) -> Tensor:
@@ -445,12 +443,12 @@ def bitwise_not(input: Tensor) -> Tensor:
 
 
 def isnan(input: Tensor) -> Tensor:
-    return unary_forward("isnan", input, bool_) if input.dtype.is_floating_point else \
+    return unary_forward("isnan", input, out_dtype=bool_) if input.dtype.is_floating_point else \
         zeros_like(input, dtype=bool_)
 
 
 def isinf(input: Tensor) -> Tensor:
-    return unary_forward("isinf", input, bool_) if input.dtype.is_floating_point else \
+    return unary_forward("isinf", input, out_dtype=bool_) if input.dtype.is_floating_point else \
         zeros_like(input, dtype=bool_)
 
 
@@ -473,14 +471,22 @@ class BinaryFunction(Function):
         cls = type(ctx)._forward_cls
         z = binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
         if ctx._tracking:
-            ctx.save_for_backward(a if "a" in cls.saves and isinstance(a, Tensor) else None,
-                                  b if "b" in cls.saves and isinstance(b, Tensor) else None,
-                                  z if "z" in cls.saves else None)
+            # Save only what the needed derivatives use: a tensor changed in place later
+            # only matters if backward really reads it (as in PyTorch).
+            want = cls.to_save(ctx.needs_input_grad)
+            ctx.save_for_backward(a if "a" in want and isinstance(a, Tensor) else None,
+                                  b if "b" in want and isinstance(b, Tensor) else None,
+                                  z if "z" in want else None)
             ctx.a_num = None if isinstance(a, Tensor) else a
             ctx.b_num = None if isinstance(b, Tensor) else b
             ctx.shapes = (a._shape if isinstance(a, Tensor) else None,
                           b._shape if isinstance(b, Tensor) else None)
         return z
+
+    @classmethod
+    def to_save(cls, needs: tuple) -> str:
+        """Which of a, b, z to save, given which inputs need gradients."""
+        return cls.saves
 
     @staticmethod
     def compute_dtype(a, b) -> V.dtype:
@@ -523,9 +529,18 @@ class Sub(BinaryFunction):
         return grad, (-grad if needs[1] else None)
 
 
+class Rsub(Sub):
+    """z = number - tensor (the reflected `-`), named RsubBackward1 as in PyTorch"""
+    backward_name = "RsubBackward1"
+
+
 class Mul(BinaryFunction):
     """z = a * b;  dz/da = b,  dz/db = a"""
     op, saves, backward_name = "mul", "ab", "MulBackward0"
+
+    @classmethod
+    def to_save(cls, needs):
+        return ("b" if needs[0] else "") + ("a" if needs[1] else "")
 
     @staticmethod
     def derivative(grad, a, b, z, needs):
@@ -535,6 +550,10 @@ class Mul(BinaryFunction):
 class Div(BinaryFunction):
     """z = a / b;  dz/da = 1/b,  dz/db = -a/b^2"""
     op, saves, backward_name = "div", "ab", "DivBackward0"
+
+    @classmethod
+    def to_save(cls, needs):
+        return "ab" if needs[1] else "b"
 
     @staticmethod
     def compute_dtype(a, b):
@@ -929,6 +948,11 @@ class Sum(Function):
         return _expand_grad(grad, ctx.shape, ctx.dims, ctx.keepdim), None, None, None
 
 
+class SumAll(Sum):
+    """y = the sum of all elements (PyTorch names this node SumBackward0)"""
+    backward_name = "SumBackward0"
+
+
 def _sum_dtype(t: Tensor, dtype) -> V.dtype:
     if dtype is not None:
         return V.as_dtype(dtype)
@@ -939,7 +963,8 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     """The sum of the elements (over `dim` if given). Integers and bools sum to int64."""
     if not isinstance(input, Tensor):
         return builtins.sum(input)
-    return Sum.apply(input, _reduce_dims(input, dim), keepdim, _sum_dtype(input, dtype))
+    cls = SumAll if dim is None else Sum
+    return cls.apply(input, _reduce_dims(input, dim), keepdim, _sum_dtype(input, dtype))
 
 
 class Mean(Function):
@@ -959,6 +984,11 @@ class Mean(Function):
         return _expand_grad(grad / ctx.n, ctx.shape, ctx.dims, ctx.keepdim), None, None
 
 
+class MeanAll(Mean):
+    """y = the mean of all elements (PyTorch names this node MeanBackward0)"""
+    backward_name = "MeanBackward0"
+
+
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The average of the elements (over `dim` if given); floating-point tensors only."""
     if dtype is not None:
@@ -966,7 +996,8 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     if not input.dtype.is_floating_point:
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {input.dtype}")
-    return Mean.apply(input, _reduce_dims(input, dim), keepdim)
+    cls = MeanAll if dim is None else Mean
+    return cls.apply(input, _reduce_dims(input, dim), keepdim)
 
 
 class Prod(Function):
@@ -1105,6 +1136,8 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 
 def _arg_reduce(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
+    if input.dtype is bool_:
+        raise RuntimeError(f"{op}(): does not support bool input; convert it with .long()")
     if input.numel() == 0:
         raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() == "
                            "0.")
@@ -1135,16 +1168,21 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element (along `dim`) is nonzero."""
     if not isinstance(input, Tensor):
         return builtins.all(input)
+    return _logical_reduce("all", input, dim, keepdim)
+
+
+def _logical_reduce(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     x = input if input.dtype is bool_ else input != 0
-    return reduce_forward("all", x, _reduce_dims(x, dim), keepdim, bool_)
+    out = reduce_forward(op, x, _reduce_dims(x, dim), keepdim, bool_)
+    # PyTorch keeps uint8 for uint8 inputs (a legacy of masks being bytes)
+    return out.to(V.uint8) if input.dtype is V.uint8 else out
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element (along `dim`) is nonzero."""
     if not isinstance(input, Tensor):
         return builtins.any(input)
-    x = input if input.dtype is bool_ else input != 0
-    return reduce_forward("any", x, _reduce_dims(x, dim), keepdim, bool_)
+    return _logical_reduce("any", input, dim, keepdim)
 
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
@@ -1547,7 +1585,7 @@ class Transpose(Permute):
 
 def permute(input: Tensor, *dims) -> Tensor:
     """Reorder the dimensions: output dim i is input dim dims[i] (a view)."""
-    dims = _shape_args(dims)
+    dims = _shape_args(dims) if dims else ()
     nd = input.dim()
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -1573,12 +1611,16 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
 swapaxes = swapdims = transpose
 
 
+class T(Permute):
+    backward_name = "TBackward0"
+
+
 def t(input: Tensor) -> Tensor:
     """Transpose a matrix (0-D and 1-D tensors come back as they are)."""
     if input.dim() > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input.dim()}D")
-    return transpose(input, 0, 1) if input.dim() == 2 else input
+    return T.apply(input, (1, 0)) if input.dim() == 2 else input
 
 
 def movedim(input: Tensor, source, destination) -> Tensor:
@@ -1977,24 +2019,33 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, dt, *tensors):
-        shape = list(tensors[0]._shape)
-        shape[dim] = builtins.sum(t._shape[dim] for t in tensors)
+        parts = [t for t in tensors if not _skipped_in_cat(t, tensors)]
+        shape = list(parts[0]._shape)
+        shape[dim] = builtins.sum(t._shape[dim] for t in parts)
         out = V._new(tuple(shape), dt, tensors[0].device)
         k, start = _k(out), 0
-        for t in tensors:
+        for t in parts:
             n = t._shape[dim]
             region = out._as_view(*Slice.geometry(out, dim, start, start + n, 1))
             k.copy(t._view(), region._view())
             start += n
-        ctx.dim, ctx.sizes = dim, [t._shape[dim] for t in tensors]
-        ctx.dtypes = [t.dtype for t in tensors]
+        ctx.dim, ctx.sizes = dim, [t._shape[dim] for t in parts]
+        ctx.inputs = [(t._shape, t.dtype, _skipped_in_cat(t, tensors)) for t in tensors]
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        pieces = split(grad, ctx.sizes, ctx.dim)
-        return (None, None) + tuple(p.to(d) if d is not p.dtype else p
-                                    for p, d in zip(pieces, ctx.dtypes))
+        pieces = iter(split(grad, ctx.sizes, ctx.dim))
+        grads = []
+        for shape, dt, skipped in ctx.inputs:
+            p = zeros(shape, dtype=grad.dtype, device=grad.device) if skipped else next(pieces)
+            grads.append(p.to(dt) if dt is not p.dtype else p)
+        return (None, None) + tuple(grads)
+
+
+def _skipped_in_cat(t: Tensor, tensors) -> bool:
+    """PyTorch's legacy rule: 1-D empty tensors are skipped when the others are not 1-D."""
+    return t.dim() == 1 and t._shape[0] == 0 and builtins.any(x.dim() != 1 for x in tensors)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -2009,8 +2060,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
                             f"{type(x).__name__}")
     _same_device(*tensors)
-    # legacy rule: 1-D empty tensors are skipped
-    parts = [x for x in tensors if not (x.dim() == 1 and x._shape[0] == 0)] or tensors[:1]
+    parts = [x for x in tensors if not _skipped_in_cat(x, tensors)]
     ref = parts[0]
     if ref.dim() == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -2027,7 +2077,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     dt = parts[0].dtype
     for x in parts[1:]:
         dt = V.promote_types(dt, x.dtype)
-    return Cat.apply(d, dt, *parts)
+    return Cat.apply(d, dt, *tensors)
 
 
 concat = concatenate = cat
@@ -2044,7 +2094,32 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"{list(tensors[0]._shape)} at entry 0 and {list(x._shape)} at "
                                f"entry {i}")
     d = _wrap_dim(dim, tensors[0].dim() + 1)
-    return cat([x.unsqueeze(d) for x in tensors], d)
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(x).__name__}")
+    _same_device(*tensors)
+    dt = tensors[0].dtype
+    for x in tensors[1:]:
+        dt = V.promote_types(dt, x.dtype)
+    return Stack.apply(d, dt, *tensors)
+
+
+class Stack(Function):
+    """y = x_0, x_1, ... stacked along a new dim;  dL/dx_i = the i-th slice of dL/dy"""
+    backward_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, dt, *tensors):
+        ctx.dim, ctx.dtypes = dim, [t.dtype for t in tensors]
+        views = [t._as_view(*Unsqueeze.geometry(t, dim)) for t in tensors]
+        return Cat.forward(Cat._idle_ctx, dim, dt, *views)
+
+    @staticmethod
+    def backward(ctx, grad):
+        pieces = unbind(grad, ctx.dim)
+        return (None, None) + tuple(p.to(d) if d is not p.dtype else p
+                                    for p, d in zip(pieces, ctx.dtypes))
 
 
 def hstack(tensors) -> Tensor:
@@ -2159,7 +2234,7 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, dim, index):
         out = V._new(index._shape, x.dtype, x.device)
-        _k(x).gather(x._view(), dim, index._view(), out._view())
+        _k(x).gather(_narrow_to_index(x, dim, index)._view(), dim, index._view(), out._view())
         ctx.save_for_backward(index)
         ctx.dim, ctx.shape = dim, x._shape
         return out
@@ -2202,6 +2277,15 @@ def _check_range(op: str, index: Tensor, n: int) -> None:
             raise IndexError(f"{op}(): index {bad} is out of bounds for dimension with size {n}")
 
 
+def _narrow_to_index(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """x restricted to index's extent in every dimension but `dim` (a view, no autograd): the
+    kernels then see arrays whose shapes agree everywhere except along `dim`."""
+    for d, n in enumerate(index._shape):
+        if d != dim and n != x._shape[d]:
+            x = x._as_view(*Slice.geometry(x, d, 0, n, 1))
+    return x
+
+
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Pick, along `dim`, the elements named by `index`: out[i][j] = input[index[i][j]][j]."""
     d = _wrap_dim(dim, input.dim())
@@ -2218,11 +2302,12 @@ class Scatter(Function):
     @staticmethod
     def forward(ctx, x, dim, index, src, reduce):
         out = _contiguous_copy(x)
-        src_arr = _operand(src, x.dtype, index._shape, x.device) if isinstance(src, Tensor) and \
-            src._shape != index._shape else _operand(src, x.dtype, index._shape, x.device)
-        if isinstance(src, Tensor) and src._shape != index._shape:
-            src_arr = src.to(x.dtype)[tuple(slice(0, n) for n in index._shape)]._view()
-        _k(x).scatter(out._view(), dim, index._view(), src_arr, reduce)
+        if isinstance(src, Tensor):  # only src's first index-shaped block is used
+            src_arr = _narrow_to_shape(src, index._shape)._view()
+        else:
+            src_arr = _operand(src, x.dtype, index._shape, x.device)
+        target = _narrow_to_index(out, dim, index)
+        _k(x).scatter(target._view(), dim, index._view(), src_arr, reduce)
         ctx.save_for_backward(index)
         ctx.dim, ctx.reduce = dim, reduce
         ctx.src_shape = src._shape if isinstance(src, Tensor) else None
@@ -2243,6 +2328,13 @@ class Scatter(Function):
             if gsrc._shape != ctx.src_shape:
                 gsrc = _pad_to(gsrc, ctx.src_shape)
         return gx, None, None, gsrc, None
+
+
+def _narrow_to_shape(t: Tensor, shape: tuple) -> Tensor:
+    for d, n in enumerate(shape):
+        if n != t._shape[d]:
+            t = t._as_view(*Slice.geometry(t, d, 0, n, 1))
+    return t
 
 
 def _pad_to(g: Tensor, shape: tuple) -> Tensor:
@@ -2847,7 +2939,7 @@ def _arithmetic(fn_cls, reflected: bool = False):
 _T = _not_implemented_for_other
 OPERATORS = {
     "__add__": _arithmetic(Add), "__radd__": _arithmetic(Add, True), "__iadd__": _T(add_),
-    "__sub__": _arithmetic(Sub), "__rsub__": _arithmetic(Sub, True), "__isub__": _T(sub_),
+    "__sub__": _arithmetic(Sub), "__rsub__": _arithmetic(Rsub, True), "__isub__": _T(sub_),
     "__mul__": _arithmetic(Mul), "__rmul__": _arithmetic(Mul, True), "__imul__": _T(mul_),
     "__truediv__": _arithmetic(Div), "__rtruediv__": _arithmetic(Div, True),
     "__itruediv__": _T(div_),
