@@ -1,0 +1,1395 @@
+"""The CPU primitives: Numba kernels behind every tensor operation (docs/primitives.md).
+
+The tensor layer checks shapes, dtypes and index ranges, then calls these functions with numpy
+arrays: `out` is written, the inputs are read, and every array may be a strided view. Each
+primitive picks the cheapest loop that fits the arrays' layout:
+
+    contiguous   every array C-contiguous: one flat loop `for i in range(n)`;
+    scalar       one input is a single value broadcast everywhere (`lr * grad`);
+    strided      anything else: 1-D views of each array's memory plus one int64 table `meta`
+                 (the shape, then each array's strides in elements); the loop walks rows and
+                 the innermost dimension is specialised for the usual stride patterns;
+    parallel     the strided loop with `prange`, only for arrays big enough to pay for threads.
+
+How an op gets its kernels. The math of every op is written once, as the scalar functions
+`unary_scalar(op, x)` and `binary_scalar(op, a, b)`: an if/elif chain over small integer op
+codes. A factory (`_unary_kernels(op)`, ...) writes the loops with `op` captured from its
+closure; Numba treats that integer as a compile-time constant, drops every other branch, and
+the loop it compiles is the loop you would have written by hand for that one op (it vectorizes
+to SIMD as well as `np.add`). Kernels are built per op name on first use and compiled per dtype
+on first call; they are cached on disk (`cache=True`), so nothing compiles at import and a
+second run starts fast. Only plain integers go into the closures: the on-disk cache keys on
+their pickled value, which is the same in every process.
+
+Number semantics follow PyTorch: `remainder` and `floor_divide` round toward -inf (Python's
+rule), `round` is half-to-even, `maximum`/`minimum`/`max`/`min` propagate NaN, `sign(nan)` is 0,
+`relu(nan)` is NaN, float-to-int copies truncate toward zero, float32 sums accumulate in float64.
+Integer division by zero (which PyTorch refuses, and the tensor layer checks first) gives 0
+here instead of crashing: all elementwise kernels use Numba's `error_model="numpy"`.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+from llvmlite import ir as llvm_ir
+from numba import njit, prange, types
+from numba.extending import intrinsic, overload
+from numba.np.numpy_support import as_dtype
+
+__all__ = [
+    "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS", "ARGREDUCE_OPS", "PARALLEL_MIN",
+    "empty", "from_numpy", "to_numpy", "as_strided", "fill", "copy",
+    "unary", "binary", "where", "reduce", "argreduce", "matmul", "matmul_tiled",
+    "gather", "scatter", "index_select", "index_add", "take", "put", "nonzero", "sort",
+]
+
+# Arrays with at least this many elements use the multi-threaded kernels: starting the threads
+# costs a few microseconds, which only pays off once the loop itself takes longer than that.
+PARALLEL_MIN = 1 << 16
+# A strided kernel splits each row into chunks of at most this many elements: the unit of work
+# a thread takes, so that even a single long row (a 1-D array) is shared between threads.
+CHUNK = 8192
+
+# ------------------------------------------------------------------------------------ op codes
+# One table per kind of op: the position of a name is its code. The named constants are what
+# the scalar functions compare against; tests check that they agree with the tables.
+
+UNARY_OPS = ("neg", "abs", "sign", "exp", "log", "log2", "log1p", "expm1", "sqrt", "rsqrt",
+             "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "gelu",
+             "erf", "floor", "ceil", "round", "trunc", "logical_not", "bitwise_not", "isnan",
+             "isinf")
+(NEG, ABS, SIGN, EXP, LOG, LOG2, LOG1P, EXPM1, SQRT, RSQRT, SQUARE, RECIPROCAL, SIN, COS, TAN,
+ TANH, SIGMOID, RELU, GELU, ERF, FLOOR, CEIL, ROUND, TRUNC, LOGICAL_NOT, BITWISE_NOT, ISNAN,
+ ISINF) = range(len(UNARY_OPS))
+# Two internal unary ops that implement `copy`: the value itself (the store converts it), and
+# float -> int64 first, so that a float stored into uint8 or int8 truncates and then wraps
+# (as PyTorch does: -1.0 -> 255) instead of hitting an undefined float-to-unsigned conversion.
+IDENTITY, TO_INT = len(UNARY_OPS), len(UNARY_OPS) + 1
+_UNARY_CODES = {name: code for code, name in enumerate(UNARY_OPS)}
+_UNARY_CODES.update({"_identity": IDENTITY, "_to_int": TO_INT})
+
+BINARY_OPS = ("add", "sub", "mul", "div", "floor_divide", "remainder", "pow", "maximum",
+              "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+              "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "atan2",
+              "relu_backward", "tanh_backward", "sigmoid_backward", "gelu_backward")
+(ADD, SUB, MUL, DIV, FLOOR_DIVIDE, REMAINDER, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE,
+ LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR, BITWISE_AND, BITWISE_OR, BITWISE_XOR, ATAN2,
+ RELU_BACKWARD, TANH_BACKWARD, SIGMOID_BACKWARD, GELU_BACKWARD) = range(len(BINARY_OPS))
+_BINARY_CODES = {name: code for code, name in enumerate(BINARY_OPS)}
+
+REDUCE_OPS = ("sum", "prod", "max", "min", "any", "all")
+SUM, PROD, MAX, MIN, ANY, ALL = range(len(REDUCE_OPS))
+_REDUCE_CODES = {name: code for code, name in enumerate(REDUCE_OPS)}
+
+ARGREDUCE_OPS = ("argmax", "argmin")
+
+# Compiler settings shared by the kernels.
+#   error_model="numpy": division by zero gives inf/nan (and 0 for integers) instead of raising,
+#     which also lets integer and float division loops vectorize.
+#   fastmath "contract": a*b + c may become one fused multiply-add (one rounding instead of two:
+#     faster and never less accurate). No other fast-math liberty: NaN and inf stay IEEE.
+#   fastmath "reassoc" (reductions only): the sum may be reordered into several SIMD partial
+#     sums; float32 data is summed in float64, so the order does not show in the result.
+_ELEMENTWISE = dict(cache=True, error_model="numpy", fastmath={"contract"})
+_REDUCTION = dict(cache=True, error_model="numpy", fastmath={"reassoc"})
+_PLAIN = dict(cache=True, error_model="numpy")
+
+
+def _code(op: str, codes: dict, kind: str) -> int:
+    try:
+        return codes[op]
+    except (KeyError, TypeError):
+        names = ", ".join(name for name in codes if not name.startswith("_"))
+        raise ValueError(f"unknown {kind} op {op!r}; expected one of: {names}") from None
+
+
+# ----------------------------------------------------------------- compile-time type dispatch
+# A few ops need different code for floats and for integers (`floor` of an int is the int
+# itself; integer `//` must avoid dividing by zero). `_by_type` makes a function that kernels
+# call like any other; Numba chooses the body from the argument types when it compiles.
+
+
+def _pick(t, for_float, for_int, for_float32):
+    if isinstance(t, types.Float):
+        return for_float32 if (for_float32 is not None and t.bitwidth == 32) else for_float
+    return for_int
+
+
+def _by_type(for_float, for_int, for_float32=None):
+    """f(x) that runs for_float32 / for_float on floats and for_int on integers and bools."""
+    def dispatch(x):
+        impl = for_float if isinstance(x, (float, np.floating)) else for_int
+        return impl(x)
+
+    @overload(dispatch, inline="always")
+    def _select(x):
+        return _pick(x, for_float, for_int, for_float32)
+    return dispatch
+
+
+def _by_type2(for_float, for_int):
+    """f(a, b) that runs for_float on floats and for_int on integers and bools."""
+    def dispatch(a, b):
+        return (for_float if isinstance(a, (float, np.floating)) else for_int)(a, b)
+
+    @overload(dispatch, inline="always")
+    def _select(a, b):
+        return _pick(a, for_float, for_int, None)
+    return dispatch
+
+
+def _zero_like(x):
+    """0 of x's own type (a bare `0` would turn float32 code into float64 code)."""
+    return type(x)(0)
+
+
+@overload(_zero_like, inline="always")
+def _zero_like_typed(x):
+    zero = as_dtype(x).type(0)
+    return lambda x: zero
+
+
+# Constants typed float32: combined with a float32 they keep the math in float32 (fast SIMD),
+# combined with a float64 they widen exactly (all are exact binary fractions).
+_ZERO, _HALF, _ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
+_SQRT1_2 = 0.7071067811865476         # 1/sqrt(2)
+_INV_SQRT_2PI = 0.3989422804014327    # 1/sqrt(2*pi)
+
+# ------------------------------------------------------------------------- float32 exp by hand
+# Numba's math.exp on float32 calls the C library once per element; numpy uses SIMD and is ~8x
+# faster. This version is plain arithmetic, so LLVM vectorizes the loop around it. Measured over
+# every float32 input: at most ~1 ulp from the correctly rounded result.
+
+
+@intrinsic
+def _float32_from_bits(typingctx, bits):
+    """The float32 whose 32 bits are those of the int32 `bits` (C: a union; no conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], llvm_ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+_LOG2E = np.float32(1.4426950408889634)
+_LN2_HI = np.float32(0.693359375)        # ln 2 = _LN2_HI + _LN2_LO; _LN2_HI has 9 bits, so
+_LN2_LO = np.float32(-2.12194440e-4)     # k * _LN2_HI is exact for every k used below
+_EXP_P = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
+                                       4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+_EXP_MIN, _EXP_MAX = np.float32(-104.0), np.float32(89.0)  # beyond these: 0 and inf
+_EXP_BIAS, _MANTISSA_BITS, _I32_ONE = np.int32(127), np.int32(23), np.int32(1)
+
+
+@njit(inline="always")
+def _exp_float32(x):
+    """e**x for float32 x without a library call.
+
+    Range reduction (Cody–Waite): x = k ln2 + r with k = rint(x / ln2), so |r| <= ln2 / 2 and
+    e**x = 2**k e**r. r is computed in two steps (k ln2_hi is exact) to keep its low bits.
+    e**r = 1 + r + r^2 p(r) with p the degree-5 minimax polynomial of Cephes' expf.
+    2**k is built from bits: a float32 with exponent field k + 127 and zero mantissa. k reaches
+    -150 for the subnormal results, below the smallest exponent (-126), so it is applied in
+    two halves. x is clamped first so that k stays in range; large x then overflows to inf and
+    very negative x underflows to 0 through the arithmetic itself. NaN is passed through.
+    """
+    p0, p1, p2, p3, p4, p5 = _EXP_P
+    xc = min(max(x, _EXP_MIN), _EXP_MAX)
+    k = np.rint(xc * _LOG2E)
+    r = (xc - k * _LN2_HI) - k * _LN2_LO
+    p = ((((p0 * r + p1) * r + p2) * r + p3) * r + p4) * r + p5
+    er = (p * (r * r) + r) + _ONE
+    k1 = np.int32(k) >> _I32_ONE
+    k2 = np.int32(k) - k1
+    y = er * _float32_from_bits((k1 + _EXP_BIAS) << _MANTISSA_BITS) \
+        * _float32_from_bits((k2 + _EXP_BIAS) << _MANTISSA_BITS)
+    return y if x == x else x
+
+
+_exp = _by_type(lambda x: math.exp(x), lambda x: math.exp(x), for_float32=_exp_float32.py_func)
+
+# ----------------------------------------------------------------------- per-type scalar math
+
+
+def _floor_divide_float(a, b):
+    """floor(a / b) as PyTorch computes it (via fmod, exact even when a / b rounds)."""
+    if b == 0:
+        return a / b                      # inf, -inf or nan, as IEEE division
+    mod = np.fmod(a, b)
+    div = (a - mod) / b
+    if mod != 0 and (b < 0) != (mod < 0):
+        div -= _ONE
+    if div == 0:
+        return np.copysign(_ZERO, a / b)  # keep the sign of the zero
+    floordiv = np.floor(div)
+    if div - floordiv > _HALF:
+        floordiv += _ONE
+    return floordiv
+
+
+def _floor_divide_int(a, b):
+    """a // b rounded toward -inf. b == 0 gives 0 (PyTorch raises; the tensor layer checks);
+    b == -1 is negation, so the most negative integer wraps instead of trapping the CPU."""
+    if b == 0:
+        return 0
+    if b == -1:
+        return -a
+    return a // b
+
+
+def _remainder_float(a, b):
+    """a - b * floor(a / b), computed as PyTorch does: fmod, then move into b's sign."""
+    mod = np.fmod(a, b)
+    if mod != 0 and (b < 0) != (mod < 0):
+        mod += b
+    return mod
+
+
+def _remainder_int(a, b):
+    """a mod b with the sign of b (Python's %); 0 for b == 0 and b == -1 (see floor_divide)."""
+    if b == 0 or b == -1:
+        return 0
+    return a % b
+
+
+def _pow_float(a, b):
+    return a ** b
+
+
+def _pow_int(a, b):
+    """a ** b by repeated squaring; wraps around like PyTorch. Negative b (which the tensor
+    layer rejects for integers) gives 1."""
+    result = 1
+    while b > 0:
+        if b & 1:
+            result *= a
+        a *= a
+        b >>= 1
+    return result
+
+
+def _identity(x):
+    return x
+
+
+_floor_divide = _by_type2(_floor_divide_float, _floor_divide_int)
+_remainder = _by_type2(_remainder_float, _remainder_int)
+_pow = _by_type2(_pow_float, _pow_int)
+# Rounding an integer changes nothing (and must not go through float64, which loses digits).
+_floor = _by_type(lambda x: np.floor(x), _identity)
+_ceil = _by_type(lambda x: np.ceil(x), _identity)
+_round = _by_type(lambda x: np.rint(x), _identity)     # rint: half to even, like torch.round
+_trunc = _by_type(lambda x: np.trunc(x), _identity)
+
+
+@njit(inline="always")
+def _sigmoid(x):
+    """1 / (1 + e^-x) without overflow: with z = e^-|x| <= 1, sigmoid is 1/(1+z) for x >= 0
+    and z/(1+z) for x < 0."""
+    z = _exp(-abs(x))
+    s = _ONE / (_ONE + z)
+    return s if x >= 0 else z * s
+
+
+@njit(inline="always")
+def _gelu(x):
+    """x * Phi(x) with Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2))."""
+    return _HALF * x * (_ONE + math.erf(x * _SQRT1_2))
+
+
+@njit(inline="always")
+def _gelu_backward(grad, x):
+    """grad * dgelu/dx = grad * (Phi(x) + x phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi)."""
+    cdf = _HALF * (_ONE + math.erf(x * _SQRT1_2))
+    pdf = _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+    return grad * (cdf + x * pdf)
+
+
+# -------------------------------------------------------------------- the math of every op
+
+
+@njit(inline="always")
+def unary_scalar(op, x):
+    """op(x) for one element. `op` is a compile-time constant in every kernel, so only one
+    branch survives compilation."""
+    if op == NEG:
+        return -x
+    elif op == ABS:
+        return abs(x)
+    elif op == SIGN:
+        return (x > 0) - (x < 0)          # -1, 0 or 1; NaN -> 0 as in PyTorch
+    elif op == EXP:
+        return _exp(x)
+    elif op == LOG:
+        return math.log(x)
+    elif op == LOG2:
+        return math.log2(x)
+    elif op == LOG1P:
+        return math.log1p(x)
+    elif op == EXPM1:
+        return math.expm1(x)
+    elif op == SQRT:
+        return math.sqrt(x)
+    elif op == RSQRT:
+        return _ONE / math.sqrt(x)
+    elif op == SQUARE:
+        return x * x
+    elif op == RECIPROCAL:
+        return _ONE / x
+    elif op == SIN:
+        return math.sin(x)
+    elif op == COS:
+        return math.cos(x)
+    elif op == TAN:
+        return math.tan(x)
+    elif op == TANH:
+        return math.tanh(x)
+    elif op == SIGMOID:
+        return _sigmoid(x)
+    elif op == RELU:
+        return _zero_like(x) if x < 0 else x   # NaN is not < 0: relu(nan) = nan
+    elif op == GELU:
+        return _gelu(x)
+    elif op == ERF:
+        return math.erf(x)
+    elif op == FLOOR:
+        return _floor(x)
+    elif op == CEIL:
+        return _ceil(x)
+    elif op == ROUND:
+        return _round(x)
+    elif op == TRUNC:
+        return _trunc(x)
+    elif op == LOGICAL_NOT:
+        return x == 0
+    elif op == BITWISE_NOT:
+        return ~x                          # on bools Numba's ~ is logical not, as in PyTorch
+    elif op == ISNAN:
+        return x != x
+    elif op == ISINF:
+        return (x == np.inf) | (x == -np.inf)
+    elif op == IDENTITY:
+        return x
+    else:  # TO_INT
+        return np.int64(x)
+
+
+@njit(inline="always")
+def binary_scalar(op, a, b):
+    """op(a, b) for one pair of elements (see unary_scalar)."""
+    if op == ADD:
+        return a + b
+    elif op == SUB:
+        return a - b
+    elif op == MUL:
+        return a * b
+    elif op == DIV:
+        return a / b
+    elif op == FLOOR_DIVIDE:
+        return _floor_divide(a, b)
+    elif op == REMAINDER:
+        return _remainder(a, b)
+    elif op == POW:
+        return _pow(a, b)
+    elif op == MAXIMUM:
+        return a if (a > b) | (a != a) else b   # a NaN on either side wins
+    elif op == MINIMUM:
+        return a if (a < b) | (a != a) else b
+    elif op == EQ:
+        return a == b
+    elif op == NE:
+        return a != b
+    elif op == LT:
+        return a < b
+    elif op == LE:
+        return a <= b
+    elif op == GT:
+        return a > b
+    elif op == GE:
+        return a >= b
+    elif op == LOGICAL_AND:
+        return (a != 0) & (b != 0)
+    elif op == LOGICAL_OR:
+        return (a != 0) | (b != 0)
+    elif op == LOGICAL_XOR:
+        return (a != 0) != (b != 0)
+    elif op == BITWISE_AND:
+        return a & b
+    elif op == BITWISE_OR:
+        return a | b
+    elif op == BITWISE_XOR:
+        return a ^ b
+    elif op == ATAN2:
+        return math.atan2(a, b)
+    elif op == RELU_BACKWARD:              # a = grad, b = x: PyTorch's threshold_backward,
+        return _zero_like(a) if b <= 0 else a   # so a NaN input passes the gradient through
+    elif op == TANH_BACKWARD:              # a = grad, b = y = tanh(x)
+        return a * (_ONE - b * b)
+    elif op == SIGMOID_BACKWARD:           # a = grad, b = y = sigmoid(x)
+        return a * (_ONE - b) * b
+    else:  # GELU_BACKWARD: a = grad, b = x
+        return _gelu_backward(a, b)
+
+
+@njit(inline="always")
+def reduce_init(op, first):
+    """The accumulator before any element: 0 for sum and 1 for prod (a literal int, so Numba
+    widens it to int64 for integer data and float64 for float data), the first element for
+    max/min, False for any, True for all."""
+    if op == SUM:
+        return 0
+    elif op == PROD:
+        return 1
+    elif op == MAX or op == MIN:
+        return first
+    elif op == ANY:
+        return False
+    else:
+        return True
+
+
+@njit(inline="always")
+def reduce_combine(op, acc, x):
+    """The accumulator after one more element x."""
+    if op == SUM:
+        return acc + x
+    elif op == PROD:
+        return acc * x
+    elif op == MAX:
+        return x if (x > acc) | (x != x) else acc   # once NaN, stays NaN
+    elif op == MIN:
+        return x if (x < acc) | (x != x) else acc
+    elif op == ANY:
+        return acc | (x != 0)
+    else:
+        return acc & (x != 0)
+
+
+# The loops call the chains through these two entry points. For a constant `op` each compiles the
+# chain once, as a small function of its own (per op and dtype), which the loops call and LLVM
+# inlines back. Inlining the whole chain into every loop copy instead makes Numba's IR inliner
+# take seconds per kernel (7 s for a strided binary kernel, 1 s this way).
+
+
+def unary_op(op, x):
+    """unary_scalar(op, x), compiled once per op code."""
+    return unary_scalar(op, x)
+
+
+def binary_op(op, a, b):
+    """binary_scalar(op, a, b), compiled once per op code."""
+    return binary_scalar(op, a, b)
+
+
+@overload(unary_op, prefer_literal=True)
+def _unary_op_for(op, x):
+    if isinstance(op, types.IntegerLiteral):
+        code = op.literal_value
+        return lambda op, x: unary_scalar(code, x)
+
+
+@overload(binary_op, prefer_literal=True)
+def _binary_op_for(op, a, b):
+    if isinstance(op, types.IntegerLiteral):
+        code = op.literal_value
+        return lambda op, a, b: binary_scalar(code, a, b)
+
+
+# ------------------------------------------------------------------ strided loops (meta table)
+# A strided kernel receives, for each array, a 1-D view of its memory that starts at its first
+# element, and `meta`, an int64 table: meta[0] is the shape, meta[k] the strides (in elements)
+# of the k-th array. Element idx of array k is buffer_k[sum(idx[d] * meta[k, d])]. The loops
+# treat the last dimension as "the row" and number the rows over all the other dimensions.
+
+
+@njit(cache=True)
+def _offset(meta, k, index, first, last):
+    """Offset in array k's buffer of the element whose C-order linear index over dimensions
+    first..last-1 is `index` (its other coordinates are 0)."""
+    offset = 0
+    for d in range(last - 1, first - 1, -1):
+        n = meta[0, d]
+        offset += (index % n) * meta[k, d]
+        index //= n
+    return offset
+
+
+@njit(cache=True)
+def _product(meta, first, last):
+    """Number of elements spanned by dimensions first..last-1 of the shape."""
+    size = 1
+    for d in range(first, last):
+        size *= meta[0, d]
+    return size
+
+
+@njit(cache=True)
+def _chunks(meta):
+    """Pieces of at most CHUNK elements that each row is cut into for the parallel loops."""
+    return (meta[0, meta.shape[1] - 1] + CHUNK - 1) // CHUNK
+
+
+# The run loops index views that start at the run's first element with j * stride, j >= 0:
+# Numba can then see that no index is negative and skips its wraparound check, which would
+# otherwise keep LLVM from vectorizing. They are called with literal strides for the common
+# patterns, so each call becomes a loop specialised (and vectorized) for that pattern.
+
+
+@njit(inline="always")
+def _unary_run(op, x, sx, out, so, n):
+    for j in range(n):
+        out[j * so] = unary_op(op, x[j * sx])
+
+
+@njit(inline="always")
+def _unary_row(op, x, out, meta, row, lo, hi):
+    """Elements lo..hi-1 of row `row` of a strided unary loop; innermost strides (x, out)
+    specialised for (1, 1) and (0, 1) (one value broadcast along the row)."""
+    last = meta.shape[1] - 1
+    sx, so = meta[1, last], meta[2, last]
+    x = x[_offset(meta, 1, row, 0, last) + lo * sx:]
+    out = out[_offset(meta, 2, row, 0, last) + lo * so:]
+    if sx == 1 and so == 1:
+        _unary_run(op, x, 1, out, 1, hi - lo)
+    elif sx == 0 and so == 1:
+        _unary_run(op, x, 0, out, 1, hi - lo)
+    else:
+        _unary_run(op, x, sx, out, so, hi - lo)
+
+
+@njit(inline="always")
+def _binary_run(op, a, sa, b, sb, out, so, n):
+    for j in range(n):
+        out[j * so] = binary_op(op, a[j * sa], b[j * sb])
+
+
+@njit(inline="always")
+def _binary_row(op, a, b, out, meta, row, lo, hi):
+    """Elements lo..hi-1 of row `row` of a strided binary loop; innermost strides (a, b, out)
+    specialised for (1, 1, 1) and for a broadcast along the row, (1, 0, 1) and (0, 1, 1)."""
+    last = meta.shape[1] - 1
+    sa, sb, so = meta[1, last], meta[2, last], meta[3, last]
+    a = a[_offset(meta, 1, row, 0, last) + lo * sa:]
+    b = b[_offset(meta, 2, row, 0, last) + lo * sb:]
+    out = out[_offset(meta, 3, row, 0, last) + lo * so:]
+    if sa == 1 and sb == 1 and so == 1:
+        _binary_run(op, a, 1, b, 1, out, 1, hi - lo)
+    elif sa == 1 and sb == 0 and so == 1:
+        _binary_run(op, a, 1, b, 0, out, 1, hi - lo)
+    elif sa == 0 and sb == 1 and so == 1:
+        _binary_run(op, a, 0, b, 1, out, 1, hi - lo)
+    else:
+        _binary_run(op, a, sa, b, sb, out, so, hi - lo)
+
+
+@njit(inline="always")
+def _where_run(cond, sc, a, sa, b, sb, out, so, n):
+    for j in range(n):
+        out[j * so] = a[j * sa] if cond[j * sc] else b[j * sb]
+
+
+@njit(inline="always")
+def _where_row(cond, a, b, out, meta, row, lo, hi):
+    last = meta.shape[1] - 1
+    sc, sa, sb, so = meta[1, last], meta[2, last], meta[3, last], meta[4, last]
+    cond = cond[_offset(meta, 1, row, 0, last) + lo * sc:]
+    a = a[_offset(meta, 2, row, 0, last) + lo * sa:]
+    b = b[_offset(meta, 3, row, 0, last) + lo * sb:]
+    out = out[_offset(meta, 4, row, 0, last) + lo * so:]
+    if sc == 1 and sa == 1 and sb == 1 and so == 1:
+        _where_run(cond, 1, a, 1, b, 1, out, 1, hi - lo)
+    else:
+        _where_run(cond, sc, a, sa, b, sb, out, so, hi - lo)
+
+
+# --------------------------------------------------------------------------- kernel factories
+# Serial strided loops walk the rows in order. Parallel ones cut every row into chunks and let
+# `prange` share the (row, chunk) pieces among threads: even one long row (a 1-D array) splits.
+
+
+class _Kernels:
+    """The loops of one op, by layout. Each is compiled on its first call."""
+
+    def __init__(self, **loops):
+        self.__dict__.update(loops)
+
+
+def _unary_kernels(op: int) -> _Kernels:
+    @njit(**_ELEMENTWISE)
+    def contiguous(x, out):
+        for i in range(out.size):
+            out[i] = unary_op(op, x[i])
+
+    @njit(**_ELEMENTWISE)
+    def scalar(value, out):
+        y = unary_op(op, value)
+        for i in range(out.size):
+            out[i] = y
+
+    @njit(**_ELEMENTWISE)
+    def strided(x, out, meta):
+        inner = meta[0, meta.shape[1] - 1]
+        for row in range(_product(meta, 0, meta.shape[1] - 1)):
+            _unary_row(op, x, out, meta, row, 0, inner)
+
+    @njit(parallel=True, **_ELEMENTWISE)
+    def strided_parallel(x, out, meta):
+        inner, chunks = meta[0, meta.shape[1] - 1], _chunks(meta)
+        for task in prange(_product(meta, 0, meta.shape[1] - 1) * chunks):
+            lo = (task % chunks) * CHUNK
+            _unary_row(op, x, out, meta, task // chunks, lo, min(lo + CHUNK, inner))
+
+    return _Kernels(contiguous=contiguous, scalar=scalar, strided=strided,
+                    strided_parallel=strided_parallel)
+
+
+def _binary_kernels(op: int) -> _Kernels:
+    @njit(**_ELEMENTWISE)
+    def contiguous(a, b, out):
+        for i in range(out.size):
+            out[i] = binary_op(op, a[i], b[i])
+
+    @njit(**_ELEMENTWISE)
+    def scalar_right(a, b, out):     # b is one value
+        for i in range(out.size):
+            out[i] = binary_op(op, a[i], b)
+
+    @njit(**_ELEMENTWISE)
+    def scalar_left(a, b, out):      # a is one value
+        for i in range(out.size):
+            out[i] = binary_op(op, a, b[i])
+
+    @njit(**_ELEMENTWISE)
+    def strided(a, b, out, meta):
+        inner = meta[0, meta.shape[1] - 1]
+        for row in range(_product(meta, 0, meta.shape[1] - 1)):
+            _binary_row(op, a, b, out, meta, row, 0, inner)
+
+    @njit(parallel=True, **_ELEMENTWISE)
+    def strided_parallel(a, b, out, meta):
+        inner, chunks = meta[0, meta.shape[1] - 1], _chunks(meta)
+        for task in prange(_product(meta, 0, meta.shape[1] - 1) * chunks):
+            lo = (task % chunks) * CHUNK
+            _binary_row(op, a, b, out, meta, task // chunks, lo, min(lo + CHUNK, inner))
+
+    return _Kernels(contiguous=contiguous, scalar_right=scalar_right, scalar_left=scalar_left,
+                    strided=strided, strided_parallel=strided_parallel)
+
+
+@njit(**_ELEMENTWISE)
+def _where_contiguous(cond, a, b, out):
+    for i in range(out.size):
+        out[i] = a[i] if cond[i] else b[i]
+
+
+@njit(**_ELEMENTWISE)
+def _where_strided(cond, a, b, out, meta):
+    inner = meta[0, meta.shape[1] - 1]
+    for row in range(_product(meta, 0, meta.shape[1] - 1)):
+        _where_row(cond, a, b, out, meta, row, 0, inner)
+
+
+@njit(parallel=True, **_ELEMENTWISE)
+def _where_strided_parallel(cond, a, b, out, meta):
+    inner, chunks = meta[0, meta.shape[1] - 1], _chunks(meta)
+    for task in prange(_product(meta, 0, meta.shape[1] - 1) * chunks):
+        lo = (task % chunks) * CHUNK
+        _where_row(cond, a, b, out, meta, task // chunks, lo, min(lo + CHUNK, inner))
+
+
+@njit(inline="always")
+def _reduce_run(op, acc, x, sx, n):
+    for j in range(n):
+        acc = reduce_combine(op, acc, x[j * sx])
+    return acc
+
+
+@njit(inline="always")
+def _reduce_output(op, x, out, meta, nkept, o):
+    """Reduce the elements of x that produce output o. Dimensions 0..nkept-1 of meta are kept
+    (they number the outputs), the others are reduced; the last is walked as runs."""
+    last = meta.shape[1] - 1
+    px = _offset(meta, 1, o, 0, nkept)
+    sx, n = meta[1, last], meta[0, last]
+    acc = reduce_init(op, x[px])
+    for r in range(_product(meta, nkept, last)):
+        run = x[px + _offset(meta, 1, r, nkept, last):]
+        if sx == 1:
+            acc = _reduce_run(op, acc, run, 1, n)
+        else:
+            acc = _reduce_run(op, acc, run, sx, n)
+    out[_offset(meta, 2, o, 0, nkept)] = acc
+
+
+def _reduce_kernels(op: int) -> _Kernels:
+    @njit(**_REDUCTION)
+    def rows(x, k, out):
+        """out[i] = reduce(x[i*k : (i+1)*k]): trailing axes of a contiguous array."""
+        for i in range(out.size):
+            row = x[i * k:(i + 1) * k]
+            acc = reduce_init(op, row[0])
+            for j in range(k):
+                acc = reduce_combine(op, acc, row[j])
+            out[i] = acc
+
+    @njit(**_REDUCTION)
+    def cols(x, acc, out):
+        """out[j] = reduce over i of x[i*k + j] (k = out.size): leading axes of a contiguous
+        array. Whole rows are combined into the accumulator row, so the loop reads memory in
+        order and vectorizes across j."""
+        k = out.size
+        for j in range(k):
+            acc[j] = reduce_init(op, x[j])
+        for i in range(x.size // k):
+            row = x[i * k:(i + 1) * k]
+            for j in range(k):
+                acc[j] = reduce_combine(op, acc[j], row[j])
+        for j in range(k):
+            out[j] = acc[j]
+
+    @njit(**_REDUCTION)
+    def strided(x, out, meta, nkept):
+        for o in range(_product(meta, 0, nkept)):
+            _reduce_output(op, x, out, meta, nkept, o)
+
+    @njit(parallel=True, **_REDUCTION)
+    def strided_parallel(x, out, meta, nkept):
+        for o in prange(_product(meta, 0, nkept)):
+            _reduce_output(op, x, out, meta, nkept, o)
+
+    return _Kernels(rows=rows, cols=cols, strided=strided, strided_parallel=strided_parallel)
+
+
+_UNARY_KERNELS: dict = {}
+_BINARY_KERNELS: dict = {}
+_REDUCE_KERNELS: dict = {}
+
+
+def _unary_for(op: str) -> _Kernels:
+    kernels = _UNARY_KERNELS.get(op)
+    if kernels is None:
+        kernels = _UNARY_KERNELS[op] = _unary_kernels(_code(op, _UNARY_CODES, "unary"))
+    return kernels
+
+
+def _binary_for(op: str) -> _Kernels:
+    kernels = _BINARY_KERNELS.get(op)
+    if kernels is None:
+        kernels = _BINARY_KERNELS[op] = _binary_kernels(_code(op, _BINARY_CODES, "binary"))
+    return kernels
+
+
+def _reduce_for(op: str) -> _Kernels:
+    kernels = _REDUCE_KERNELS.get(op)
+    if kernels is None:
+        kernels = _REDUCE_KERNELS[op] = _reduce_kernels(_code(op, _REDUCE_CODES, "reduce"))
+    return kernels
+
+
+# ------------------------------------------------------------- layouts: views to (buffer, meta)
+# The Python half of a strided call: turn numpy views into 1-D buffers and a meta table. The
+# table and the recipe for each buffer depend only on shapes, strides and item sizes, so they
+# are computed once per layout and looked up afterwards (a training loop repeats its layouts).
+
+_RAVEL = "ravel"      # a C-contiguous array: its ravel() is a view
+_SPAN = "span"        # anything else: a view over the bytes from its first to its last element
+
+
+def _buffer_recipe(shape: tuple, strides: list, itemsize: int, c_contiguous: bool):
+    """How to get a 1-D buffer that starts at the array's first element: _RAVEL, an index that
+    drops its broadcast (stride 0) dimensions and leaves a C-contiguous array to ravel, or
+    (_SPAN, length)."""
+    if c_contiguous:
+        return _RAVEL
+    kept = [(n, s) for n, s in zip(shape, strides) if s != 0 and n != 1]
+    expected = 1
+    for n, s in reversed(kept):           # C-contiguous once the broadcast dims are gone?
+        if s != expected:
+            break
+        expected *= n
+    else:
+        return tuple(0 if s == 0 else slice(None) for s in strides)
+    return _SPAN, 1 + sum((n - 1) * s for n, s in zip(shape, strides))
+
+
+def _buffer(a: np.ndarray, recipe) -> np.ndarray:
+    if recipe is _RAVEL:
+        return a.ravel()
+    if recipe[0] is _SPAN:
+        return np.lib.stride_tricks.as_strided(a, (recipe[1],), (a.itemsize,))
+    return a[recipe].ravel()
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A 1-D view of the memory `a` spans, starting at its first element."""
+    if a.flags.c_contiguous:
+        return a.ravel()
+    strides = _element_strides(a.strides, a.itemsize)
+    return _buffer(a, _buffer_recipe(a.shape, strides, a.itemsize, False))
+
+
+def _element_strides(byte_strides: tuple, itemsize: int) -> list:
+    strides = [s // itemsize for s in byte_strides]
+    if any(s < 0 or s * itemsize != b for s, b in zip(strides, byte_strides)):
+        raise ValueError(f"kernels need non-negative strides that are whole elements, got byte "
+                         f"strides {byte_strides} for itemsize {itemsize}")
+    return strides
+
+
+def _collapse(shape: tuple, strides: list) -> tuple:
+    """Simplify a loop nest over `shape` without changing which elements meet.
+
+    Size-1 dimensions are dropped; dimensions are ordered by the output's strides (the last
+    array), largest first, so the innermost loop walks the output in memory order; and a
+    dimension merges into the one outside it when every array steps through both as one
+    (outer stride == inner stride * inner size). A C-contiguous (5, 4, 3) becomes (60,);
+    a (1000, 1000) + (1000, 1) broadcast stays 2-D with strides (1000, 1) and (1, 0).
+    """
+    dims = sorted((d for d, n in enumerate(shape) if n != 1), key=lambda d: -strides[-1][d])
+    new_shape: list = []
+    new_strides: list = [[] for _ in strides]
+    for d in dims:
+        if new_shape and all(ns[-1] == s[d] * shape[d] for ns, s in zip(new_strides, strides)):
+            new_shape[-1] *= shape[d]
+            for ns, s in zip(new_strides, strides):
+                ns[-1] = s[d]
+        else:
+            new_shape.append(shape[d])
+            for ns, s in zip(new_strides, strides):
+                ns.append(s[d])
+    if not new_shape:                     # a single element
+        return [1], [[0] for _ in strides]
+    return new_shape, new_strides
+
+
+_LAYOUTS: dict = {}
+
+
+def _layout(arrays: tuple, key: tuple) -> tuple:
+    """(meta, buffer recipes) for a strided loop over `arrays` (inputs..., out); `key` holds
+    their shapes, strides and item sizes."""
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        shape = arrays[-1].shape
+        for a in arrays[:-1]:
+            if a.shape != shape:
+                raise ValueError(f"elementwise primitives need equal shapes (broadcast with "
+                                 f"stride-0 views first), got {a.shape} and out {shape}")
+        strides = [_element_strides(a.strides, a.itemsize) for a in arrays]
+        recipes = tuple(_buffer_recipe(a.shape, st, a.itemsize, a.flags.c_contiguous)
+                        for a, st in zip(arrays, strides))
+        new_shape, new_strides = _collapse(shape, strides)
+        layout = np.array([new_shape] + new_strides, dtype=np.int64), recipes
+        if len(_LAYOUTS) > 4096:          # bound the memory a long-running program can use
+            _LAYOUTS.clear()
+        _LAYOUTS[key] = layout
+    return layout
+
+
+def _run_strided(kernels: _Kernels, out: np.ndarray, *inputs: np.ndarray) -> np.ndarray:
+    """Run `kernels.strided` (or its parallel twin, for big arrays) over any layout."""
+    if out.size:
+        arrays = (*inputs, out)
+        key = tuple([(a.shape, a.strides, a.itemsize) for a in arrays])
+        meta, recipes = _layout(arrays, key)
+        buffers = [_buffer(a, r) for a, r in zip(arrays, recipes)]
+        (kernels.strided if out.size < PARALLEL_MIN else kernels.strided_parallel)(*buffers, meta)
+    return out
+
+
+def _run_strided_binary(kernels: _Kernels, a: np.ndarray, b: np.ndarray,
+                        out: np.ndarray) -> np.ndarray:
+    """_run_strided for two inputs, spelled out: this is the path of every broadcast binary
+    op (a bias add), where each microsecond of Python shows up in a training loop."""
+    if out.size:
+        key = (a.shape, b.shape, out.shape, a.strides, b.strides, out.strides,
+               a.itemsize, b.itemsize, out.itemsize)
+        meta, (recipe_a, recipe_b, recipe_out) = _LAYOUTS.get(key) or _layout((a, b, out), key)
+        kernel = kernels.strided if out.size < PARALLEL_MIN else kernels.strided_parallel
+        kernel(_buffer(a, recipe_a), _buffer(b, recipe_b), _buffer(out, recipe_out), meta)
+    return out
+
+
+def _check_same_shape(out: np.ndarray, *inputs: np.ndarray) -> None:
+    for a in inputs:
+        if a.shape != out.shape:
+            raise ValueError(f"elementwise primitives need equal shapes (broadcast with stride-0 "
+                             f"views first), got {a.shape} and out {out.shape}")
+
+
+# ------------------------------------------------------------------------------------- memory
+
+
+def empty(shape, dtype) -> np.ndarray:
+    """A new C-contiguous array (uninitialised)."""
+    return np.empty(shape, dtype)
+
+
+def from_numpy(a: np.ndarray) -> np.ndarray:
+    """The array on this device: on the CPU, `a` itself."""
+    return a
+
+
+def to_numpy(x: np.ndarray) -> np.ndarray:
+    """A numpy array with x's values: on the CPU, `x` itself (no copy)."""
+    return x
+
+
+def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
+    """The view of 1-D `buf` whose element idx is buf[offset + sum(idx[d] * strides[d])].
+
+    numpy checks that the view stays inside `buf` and raises ValueError if it would not.
+    """
+    size = buf.itemsize
+    byte_strides = tuple(s * size for s in strides)
+    if buf.flags.c_contiguous:
+        return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset * size,
+                          strides=byte_strides)
+    step = buf.strides[0] // size         # a strided 1-D buffer: scale into its own steps
+    start = buf[offset:]
+    return np.lib.stride_tricks.as_strided(start, shape, tuple(s * step for s in byte_strides))
+
+
+def fill(out: np.ndarray, value) -> np.ndarray:
+    """Every element of `out` becomes `value`, converted as `copy` converts."""
+    source = np.asarray(value)
+    kernels = _unary_for(_copy_op(source.dtype, out.dtype))
+    if out.flags.c_contiguous:
+        kernels.scalar(source[()], out.ravel())
+        return out
+    broadcast = np.lib.stride_tricks.as_strided(source.reshape(1), out.shape, (0,) * out.ndim)
+    return _run_strided(kernels, out, broadcast)
+
+
+def _copy_op(src: np.dtype, dst: np.dtype) -> str:
+    return "_to_int" if src.kind == "f" and dst.kind in "iu" else "_identity"
+
+
+def copy(src: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[...] = src converted to out's dtype: float to int truncates toward zero (then wraps
+    into the integer's range, as PyTorch), anything to bool is `!= 0` (NaN is True)."""
+    return unary(_copy_op(src.dtype, out.dtype), src, out)
+
+
+# -------------------------------------------------------------------------------- elementwise
+
+
+def unary(op: str, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = op(x) elementwise; op is one of UNARY_OPS."""
+    kernels = _UNARY_KERNELS.get(op) or _unary_for(op)
+    if out.size < PARALLEL_MIN and out.flags.c_contiguous and x.shape == out.shape:
+        if x.flags.c_contiguous:
+            kernels.contiguous(x.ravel(), out.ravel())
+            return out
+        if not any(x.strides):                                         # one value everywhere
+            kernels.scalar(x[(0,) * x.ndim], out.ravel())
+            return out
+    return _run_strided(kernels, out, x)
+
+
+def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = op(a, b) elementwise; op is one of BINARY_OPS; a and b have one dtype."""
+    kernels = _BINARY_KERNELS.get(op) or _binary_for(op)
+    if out.size < PARALLEL_MIN and out.flags.c_contiguous and a.shape == b.shape == out.shape:
+        if a.flags.c_contiguous:
+            if b.flags.c_contiguous:
+                kernels.contiguous(a.ravel(), b.ravel(), out.ravel())
+                return out
+            if not any(b.strides):                                     # e.g. x * 2
+                kernels.scalar_right(a.ravel(), b[(0,) * b.ndim], out.ravel())
+                return out
+        elif b.flags.c_contiguous and not any(a.strides):              # e.g. lr * grad
+            kernels.scalar_left(a[(0,) * a.ndim], b.ravel(), out.ravel())
+            return out
+    return _run_strided_binary(kernels, a, b, out)
+
+
+class _Where:
+    contiguous = _where_contiguous
+    strided = _where_strided
+    strided_parallel = _where_strided_parallel
+
+
+def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = a where cond else b, elementwise."""
+    if out.flags.c_contiguous and out.size < PARALLEL_MIN and cond.flags.c_contiguous \
+            and a.flags.c_contiguous and b.flags.c_contiguous:
+        _check_same_shape(out, cond, a, b)
+        _where_contiguous(cond.ravel(), a.ravel(), b.ravel(), out.ravel())
+        return out
+    return _run_strided(_Where, out, cond, a, b)
+
+
+# --------------------------------------------------------------------------------- reductions
+
+
+def _accumulator_dtype(op: str, dtype: np.dtype) -> np.dtype:
+    """Sums and products of floats run in float64, of integers and bools in int64."""
+    if op in ("sum", "prod"):
+        return np.dtype(np.float64 if dtype.kind == "f" else np.int64)
+    return np.dtype(np.bool_) if op in ("any", "all") else dtype
+
+
+@functools.lru_cache(maxsize=1024)
+def _reduce_meta(shape: tuple, x_strides: tuple, x_itemsize: int, out_strides: tuple,
+                 out_itemsize: int) -> tuple:
+    """(meta, nkept) for reducing x into out. `out_strides` are 0 along the reduced axes, so
+    `_collapse` (ordering by out's strides) puts the kept dimensions first, the reduced last."""
+    strides = [_element_strides(x_strides, x_itemsize), _element_strides(out_strides, out_itemsize)]
+    new_shape, new_strides = _collapse(shape, strides)
+    nkept = sum(1 for s in new_strides[1] if s != 0)
+    if nkept == len(new_shape):           # every reduced axis had size 1: reduce 1 element
+        new_shape.append(1)
+        new_strides[0].append(0)
+        new_strides[1].append(0)
+    return np.array([new_shape] + new_strides, dtype=np.int64), nkept
+
+
+def _reduced_strides(out: np.ndarray, axes: tuple) -> tuple:
+    return tuple(0 if d in axes else s for d, s in enumerate(out.strides))
+
+
+def reduce(op: str, x: np.ndarray, axes, out: np.ndarray) -> np.ndarray:
+    """out = op over `axes` of x (keepdims shape); op is one of REDUCE_OPS.
+
+    Fast paths for a C-contiguous x: trailing axes (`rows`: each output is one contiguous run,
+    e.g. a mean over features or a full reduction) and leading axes (`cols`: e.g. a sum over
+    the batch); any other layout or axes take the strided loop.
+    """
+    kernels = _REDUCE_KERNELS.get(op) or _reduce_for(op)
+    axes = tuple(axes)
+    if out.size == 0:
+        return out
+    if x.size == 0:
+        return _reduce_empty(op, out)
+    big = x.size >= PARALLEL_MIN and out.size > 1
+    if x.flags.c_contiguous and out.flags.c_contiguous and not big:
+        ndim = x.ndim
+        if axes == tuple(range(ndim - len(axes), ndim)):
+            kernels.rows(x.ravel(), x.size // out.size, out.ravel())
+            return out
+        if axes == tuple(range(len(axes))):
+            acc = np.empty(out.size, _accumulator_dtype(op, x.dtype))
+            kernels.cols(x.ravel(), acc, out.ravel())
+            return out
+    meta, nkept = _reduce_meta(x.shape, x.strides, x.itemsize, _reduced_strides(out, axes),
+                               out.itemsize)
+    (kernels.strided_parallel if big else kernels.strided)(_flat(x), _flat(out), meta, nkept)
+    return out
+
+
+def _reduce_empty(op: str, out: np.ndarray) -> np.ndarray:
+    """Reducing zero elements gives the op's identity; max and min have none."""
+    identity = {"sum": 0, "prod": 1, "any": False, "all": True}.get(op)
+    if identity is None:
+        raise ValueError(f"{op}() of an empty dimension has no identity")
+    return fill(out, identity)
+
+
+@njit(**_PLAIN)
+def _argreduce_kernel(x, out, meta, want_max):
+    """For each output, the position of the first largest (smallest) element along the last
+    dimension of meta; a NaN counts as larger and smaller than everything, so the first NaN
+    wins (PyTorch's rule)."""
+    last = meta.shape[1] - 1
+    n, sx = meta[0, last], meta[1, last]
+    for o in range(_product(meta, 0, last)):
+        px = _offset(meta, 1, o, 0, last)
+        best, best_j = x[px], 0
+        for j in range(1, n):
+            if best != best:
+                break
+            v = x[px + j * sx]
+            if (v > best if want_max else v < best) or v != v:
+                best, best_j = v, j
+        out[_offset(meta, 2, o, 0, last)] = best_j
+
+
+def argreduce(op: str, x: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
+    """out (int64, `axis` of size 1) = argmax or argmin of x along `axis`."""
+    if op not in ARGREDUCE_OPS:
+        raise ValueError(f"unknown argreduce op {op!r}; expected one of: argmax, argmin")
+    if out.size == 0:
+        return out
+    if x.shape[axis] == 0:
+        raise ValueError(f"{op}() of an empty dimension has no answer")
+    if x.shape[axis] == 1:
+        return fill(out, 0)
+    meta, _ = _reduce_meta(x.shape, x.strides, x.itemsize, _reduced_strides(out, (axis,)),
+                           out.itemsize)
+    _argreduce_kernel(_flat(x), _flat(out), meta, op == "argmax")
+    return out
+
+
+# ----------------------------------------------------------------------------- linear algebra
+
+TILE = 64   # 64 x 64 float32 tiles: three of them (a, b, out) fit in a 48 KiB L1 cache
+
+
+@njit(parallel=True, **_PLAIN)
+def _matmul_tiled_kernel(a, b, out):
+    """out[p] = a[p] @ b[p] for 3-D C-contiguous arrays, one tile of rows per task.
+
+    The textbook triple loop `out[i, j] += a[i, k] * b[k, j]`, reordered and blocked:
+    - loop order i, k, j: the innermost loop runs along a row of b and a row of out, both
+      contiguous, so it vectorizes (a[i, k] is one number for the whole loop);
+    - blocking: work on TILE x TILE tiles so that the tile of b in use stays in the cache while
+      it is reused for every row of the tile of a;
+    - threads take different row tiles, so no two ever write the same element of out.
+    """
+    batch, m, k = a.shape
+    n = b.shape[2]
+    row_tiles = (m + TILE - 1) // TILE
+    for task in prange(batch * row_tiles):
+        p = task // row_tiles
+        i0 = (task % row_tiles) * TILE
+        i1 = min(i0 + TILE, m)
+        out[p, i0:i1, :] = 0
+        for k0 in range(0, k, TILE):
+            k1 = min(k0 + TILE, k)
+            for j0 in range(0, n, TILE):
+                j1 = min(j0 + TILE, n)
+                for i in range(i0, i1):
+                    for kk in range(k0, k1):
+                        aik = a[p, i, kk]
+                        for j in range(j0, j1):
+                            out[p, i, j] += aik * b[p, kk, j]
+
+
+def matmul_tiled(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out (B, M, N) = a (B, M, K) @ b (B, K, N) by the hand-written tiled kernel (any dtype;
+    integers wrap around, bools give logical or-of-ands)."""
+    target = out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+    if target.size:
+        _matmul_tiled_kernel(np.ascontiguousarray(a), np.ascontiguousarray(b), target)
+    if target is not out:
+        copy(target, out)
+    return out
+
+
+def _blas_ready(m: np.ndarray) -> np.ndarray:
+    """BLAS reads matrices whose rows or columns are contiguous (a transposed view is fine);
+    numpy would fall back to a slow loop for anything else, so copy those."""
+    if m.strides[-1] == m.itemsize or m.strides[-2] == m.itemsize:
+        return m
+    return np.ascontiguousarray(m)
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out (B, M, N) = a (B, M, K) @ b (B, K, N): BLAS (through numpy) for float32/float64,
+    the tiled kernel for integers and bools (BLAS has no integer GEMM)."""
+    if out.dtype.kind == "f" and a.dtype == b.dtype == out.dtype:
+        np.matmul(_blas_ready(a), _blas_ready(b), out=out)
+        return out
+    return matmul_tiled(a, b, out)
+
+
+# ----------------------------------------------------------------------------------- indexing
+# gather-like kernels read x at "the output position with one coordinate replaced by an index";
+# scatter-like kernels write out the same way. meta rows hold the shape being walked and the
+# strides of each array; the replaced coordinate has stride 0 there, and its real stride
+# (`dim_stride`) multiplies the index instead.
+
+
+@njit(**_PLAIN)
+def _gather_kernel(x, index, out, meta, dim_stride):
+    """out[i] = x[i with coordinate dim := index[i]]. meta: shape, out, index, x strides."""
+    last = meta.shape[1] - 1
+    so, si, sx = meta[1, last], meta[2, last], meta[3, last]
+    for row in range(_product(meta, 0, last)):
+        po, pi = _offset(meta, 1, row, 0, last), _offset(meta, 2, row, 0, last)
+        px = _offset(meta, 3, row, 0, last)
+        for j in range(meta[0, last]):
+            out[po + j * so] = x[px + j * sx + index[pi + j * si] * dim_stride]
+
+
+@njit(**_PLAIN)
+def _scatter_kernel(out, index, src, meta, dim_stride, mode):
+    """out[i with coordinate dim := index[i]] (=, +=, *= for mode 0, 1, 2) src[i], in C order
+    (so with repeated indices and mode 0 the last write wins). meta: shape, index, src, out."""
+    last = meta.shape[1] - 1
+    si, ss, so = meta[1, last], meta[2, last], meta[3, last]
+    for row in range(_product(meta, 0, last)):
+        pi, ps = _offset(meta, 1, row, 0, last), _offset(meta, 2, row, 0, last)
+        po = _offset(meta, 3, row, 0, last)
+        for j in range(meta[0, last]):
+            p = po + j * so + index[pi + j * si] * dim_stride
+            if mode == 0:
+                out[p] = src[ps + j * ss]
+            elif mode == 1:
+                out[p] += src[ps + j * ss]
+            else:
+                out[p] *= src[ps + j * ss]
+
+
+def _table(shape: tuple, *strides) -> np.ndarray:
+    """A meta table without collapsing (the coordinates matter); 0-d becomes one element."""
+    if not shape:
+        return np.array([[1]] + [[0]] * len(strides), np.int64)
+    return np.array([shape, *strides], np.int64)
+
+
+def _strides_of(a: np.ndarray) -> list:
+    return _element_strides(a.strides, a.itemsize)
+
+
+def _without(strides: list, dim: int) -> tuple:
+    """(strides with strides[dim] set to 0, strides[dim])."""
+    if not strides:
+        return [], 0
+    return strides[:dim] + [0] + strides[dim + 1:], strides[dim]
+
+
+def _along(index: np.ndarray, ndim: int, dim: int) -> list:
+    """Strides that show the 1-D `index` as an ndim array varying only along `dim`."""
+    strides = [0] * ndim
+    strides[dim] = _strides_of(index)[0]
+    return strides
+
+
+def gather(x: np.ndarray, dim: int, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[i][j][k] = x[index[i][j][k]][j][k] (dim 0; likewise for other dims)."""
+    if out.size:
+        xs, dim_stride = _without(_strides_of(x), dim)
+        meta = _table(out.shape, _strides_of(out), _strides_of(index), xs)
+        _gather_kernel(_flat(x), _flat(index), _flat(out), meta, dim_stride)
+    return out
+
+
+_SCATTER_MODES = {None: 0, "add": 1, "multiply": 2}
+
+
+def scatter(out: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray, reduce=None):
+    """out[index[i][j][k]][j][k] = src[i][j][k] (dim 0), or += / *= for reduce "add" /
+    "multiply". Reads and writes out."""
+    if reduce not in _SCATTER_MODES:
+        raise ValueError(f"scatter reduce must be None, 'add' or 'multiply', got {reduce!r}")
+    if index.size:
+        os, dim_stride = _without(_strides_of(out), dim)
+        meta = _table(index.shape, _strides_of(index), _strides_of(src), os)
+        _scatter_kernel(_flat(out), _flat(index), _flat(src), meta, dim_stride,
+                        _SCATTER_MODES[reduce])
+    return out
+
+
+def index_select(x: np.ndarray, dim: int, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out = the slices of x at the 1-D `index` along `dim` (a gather whose index varies only
+    along dim)."""
+    if out.size:
+        xs, dim_stride = _without(_strides_of(x), dim)
+        meta = _table(out.shape, _strides_of(out), _along(index, out.ndim, dim), xs)
+        _gather_kernel(_flat(x), _flat(index), _flat(out), meta, dim_stride)
+    return out
+
+
+def index_add(out: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """out.index_select(dim, index) += src, repeated indices summing (the backward of
+    index_select and embedding). Reads and writes out."""
+    if src.size:
+        os, dim_stride = _without(_strides_of(out), dim)
+        meta = _table(src.shape, _along(index, src.ndim, dim), _strides_of(src), os)
+        _scatter_kernel(_flat(out), _flat(index), _flat(src), meta, dim_stride, 1)
+    return out
+
+
+def _shaped_like(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """`a` seen with `shape` (same number of elements): flat offsets may come as 1-D."""
+    return a if a.shape == shape else a.reshape(shape)
+
+
+def take(buf: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[i] = buf[offsets[i]] on a flat buffer (offsets in elements, out's size)."""
+    if out.size:
+        offsets = _shaped_like(offsets, out.shape)
+        meta = _table(out.shape, _strides_of(out), _strides_of(offsets), [0] * out.ndim)
+        _gather_kernel(_flat(buf), _flat(offsets), _flat(out), meta, _strides_of(buf)[0])
+    return out
+
+
+def put(buf: np.ndarray, offsets: np.ndarray, src: np.ndarray, accumulate: bool) -> np.ndarray:
+    """buf[offsets[i]] = src[i], or += (repeats summing) when `accumulate`."""
+    if offsets.size:
+        src = _shaped_like(src, offsets.shape)
+        meta = _table(offsets.shape, _strides_of(offsets), _strides_of(src), [0] * offsets.ndim)
+        _scatter_kernel(_flat(buf), _flat(offsets), _flat(src), meta, _strides_of(buf)[0],
+                        1 if accumulate else 0)
+    return buf
+
+
+@njit(**_PLAIN)
+def _nonzero_kernel(x, meta):
+    """Coordinates of the nonzero elements, in C order: count them, then write them."""
+    ndim = meta.shape[1]
+    total = _product(meta, 0, ndim)
+    count = 0
+    for i in range(total):
+        if x[_offset(meta, 1, i, 0, ndim)] != 0:
+            count += 1
+    result = np.empty((count, ndim), np.int64)
+    row = 0
+    for i in range(total):
+        if x[_offset(meta, 1, i, 0, ndim)] != 0:
+            rest = i
+            for d in range(ndim - 1, -1, -1):
+                result[row, d] = rest % meta[0, d]
+                rest //= meta[0, d]
+            row += 1
+    return result
+
+
+def nonzero(x: np.ndarray) -> np.ndarray:
+    """int64 array (n, x.ndim) of the indices of x's nonzero elements (NaN counts), C order."""
+    if x.ndim == 0:
+        return np.zeros((1 if x[()] != 0 else 0, 0), np.int64)
+    if x.size == 0:
+        return np.zeros((0, x.ndim), np.int64)
+    return _nonzero_kernel(_flat(x), _table(x.shape, _strides_of(x)))
+
+
+@njit(inline="always")
+def _stable_order(row, descending):
+    """Positions that sort `row` stably; NaN sorts as the largest value.
+    Descending but still stable: sort the reversed row ascending and read that backwards
+    (equal values, reversed twice, keep their original order)."""
+    if not descending:
+        return np.argsort(row, kind="mergesort")
+    n = row.size
+    ascending = np.argsort(row[::-1].copy(), kind="mergesort")
+    return (n - 1 - ascending)[::-1]
+
+
+@njit(**_PLAIN)
+def _sort_kernel(x, values, indices, meta, descending):
+    """Sort every row of meta's last dimension. meta: shape, x, values, indices strides."""
+    last = meta.shape[1] - 1
+    n, sx, sv, si = meta[0, last], meta[1, last], meta[2, last], meta[3, last]
+    row = np.empty(n, x.dtype)
+    for r in range(_product(meta, 0, last)):
+        px, pv = _offset(meta, 1, r, 0, last), _offset(meta, 2, r, 0, last)
+        pi = _offset(meta, 3, r, 0, last)
+        for j in range(n):
+            row[j] = x[px + j * sx]
+        order = _stable_order(row, descending)
+        for j in range(n):
+            values[pv + j * sv] = row[order[j]]
+            indices[pi + j * si] = order[j]
+
+
+def _axis_last(strides: list, axis: int) -> list:
+    return strides[:axis] + strides[axis + 1:] + strides[axis:axis + 1]
+
+
+def sort(x: np.ndarray, axis: int, descending: bool, values_out: np.ndarray,
+         indices_out: np.ndarray) -> None:
+    """Stable sort of x along `axis` into values_out and indices_out (int64); NaN is the
+    largest value (last ascending, first descending), as in PyTorch."""
+    if x.size == 0:
+        return
+    if x.ndim == 0:
+        copy(x, values_out)
+        fill(indices_out, 0)
+        return
+    if x.dtype == np.bool_:               # sort bools as the bytes 0 and 1
+        x, values_out = x.view(np.uint8), values_out.view(np.uint8)
+    shape = tuple(_axis_last(list(x.shape), axis))
+    meta = _table(shape, *(_axis_last(_strides_of(a), axis) for a in (x, values_out, indices_out)))
+    _sort_kernel(_flat(x), _flat(values_out), _flat(indices_out), meta, bool(descending))
