@@ -21,7 +21,6 @@ COMING = {
     "lessons": "listing the numbered lessons",
     "lesson": "stepping through a lesson cell by cell",
     "train": "training the book's examples (thermometer, wine, bikes, mnist-mlp, mnist-cnn, moons)",
-    "graph": "drawing forward and backward graphs of an expression with Graphviz",
     "run": "running an unmodified PyTorch script on tinygrad_edu",
     "bench": "running the benchmarks against PyTorch and micrograd",
 }
@@ -35,6 +34,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"tinygrad-edu demo: --steps must be positive, got {args.steps}", file=sys.stderr)
         return 2
     train_moons(steps=args.steps, seed=args.seed, out=sys.stdout)
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """Draw the graph of a scalar expression (Values labelled with the variable names)."""
+    from tinygrad_edu import viz
+
+    def fail(message: str, code: int) -> int:
+        print(f"tinygrad-edu graph: {message}", file=sys.stderr)
+        return code
+
+    if args.max_nodes < 1:
+        return fail(f"--max-nodes must be positive, got {args.max_nodes}", 2)
+    try:
+        root = viz.value_from_expression(args.expr, viz.parse_bindings(args.at))
+        root.label = root.label or "out"
+        root.backward()
+        graph = viz.draw_graph(root, kind=args.kind, collapse=args.collapse,
+                               max_nodes=args.max_nodes)
+        print(viz.render(graph, args.output))
+        if args.steps:
+            print(viz.save_steps(root, args.steps, collapse=args.collapse,
+                                 max_nodes=args.max_nodes))
+    except (ValueError, ArithmeticError) as e:  # bad expression, --at, suffix, or math (log(-1))
+        return fail(str(e), 2)
+    except RuntimeError as e:                   # no `dot`: the DOT source was kept
+        return fail(str(e), 1)
     return 0
 
 
@@ -53,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=100, help="SGD steps (default 100)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(func=cmd_demo)
+    graph = sub.add_parser("graph", help="draw the graph of a scalar expression",
+                           description='Draw e.g. "x**2 + y**3" --at x=2,y=3 (an expression '
+                           'starting with "-" goes after "--").')
+    graph.add_argument("expr", help="numbers, names, + - * / **, exp log tanh sigmoid relu "
+                       "sqrt abs")
+    graph.add_argument("--at", action="append", default=[], metavar="x=2,y=3",
+                       help="values of the names in EXPR")
+    graph.add_argument("--kind", choices=("forward", "backward"), default="forward")
+    graph.add_argument("-o", "--output", default="graph.svg",
+                       help="picture to write: .svg, .png, .pdf or .dot (default graph.svg)")
+    graph.add_argument("--steps", metavar="DIR_OR_HTML",
+                       help="also write backprop step by step: a folder of SVGs or a .html page")
+    graph.add_argument("--collapse", action="store_true", help="merge repeated structures")
+    graph.add_argument("--max-nodes", type=int, default=200, help="most nodes drawn (200)")
+    graph.set_defaults(func=cmd_graph)
     for name, what in COMING.items():
         p = sub.add_parser(name, help=f"{what} (coming)")
         p.add_argument("rest", nargs=argparse.REMAINDER)
