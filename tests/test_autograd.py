@@ -1,0 +1,283 @@
+"""The autograd engine: graph structure, accumulation, freeing, version counters, hooks,
+grad modes, user Functions, autograd.grad, double backward and gradcheck."""
+import time
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_edu as tg
+from oracle import assert_same
+
+
+def test_graph_structure_matches_pytorch_names():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    x = tg.tensor([3.0, 4.0])
+    y = (w * x + 1.0).sum()
+    assert y.grad_fn.name() == "SumBackward0"
+    (add, _), = y.grad_fn.next_functions
+    assert add.name() == "AddBackward0"
+    mul = add.next_functions[0][0]
+    assert mul.name() == "MulBackward0"
+    acc, _ = mul.next_functions[0]
+    assert acc.name() == "AccumulateGrad" and acc.variable is w
+    assert mul.next_functions[1] == (None, 0)  # x needs no gradient
+    assert w.is_leaf and not y.is_leaf and x.grad_fn is None
+    assert y.requires_grad and not x.requires_grad
+
+
+def test_backward_accumulates_and_reused_nodes_sum():
+    a = tg.tensor(3.0, requires_grad=True)
+    b = a + a
+    c = b * a  # c = 2a^2, dc/da = 4a
+    c.backward(retain_graph=True)
+    assert a.grad.item() == 12.0
+    c.backward()
+    assert a.grad.item() == 24.0
+
+
+def test_second_backward_through_freed_graph_fails_clearly():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (a * a).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+        y.backward()
+
+
+def test_backward_from_non_scalar_needs_gradient():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = a * 2
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(tg.tensor([1.0, 0.5]))
+    assert a.grad.tolist() == [2.0, 1.0]
+    with pytest.raises(RuntimeError, match="Mismatch in shape"):
+        (a * 2).backward(tg.tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.tensor([1.0]).sum().backward()
+
+
+def test_inplace_change_of_saved_tensor_is_detected():
+    a = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = a.exp()
+    z = y * 2
+    y.add_(1)  # exp saved its output y
+    with pytest.raises(RuntimeError, match="modified by an inplace operation.*version 1; "
+                                           "expected version 0"):
+        z.sum().backward()
+    b = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = b * 1
+    d = c.sigmoid()
+    c.mul_(2)  # sigmoid saved its output, not c: fine, as in PyTorch
+    d.sum().backward()
+    assert b.grad is not None
+
+
+def test_leaf_requiring_grad_rejects_inplace_but_no_grad_allows_it():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in "
+                                           "an in-place operation"):
+        w.add_(1)
+    with tg.no_grad():
+        w -= 0.5
+    assert w.tolist() == [0.5, 1.5] and w.requires_grad and w.is_leaf
+
+
+def test_requires_grad_rules():
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require "
+                                           "gradients"):
+        tg.tensor([1, 2], requires_grad=True)
+    y = tg.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf"):
+        y.requires_grad = False
+    assert tg.ones(2).requires_grad_().requires_grad
+
+
+def test_no_grad_enable_grad_set_grad_enabled():
+    x = tg.ones(2, requires_grad=True)
+    with tg.no_grad():
+        y = x * 2
+        with tg.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert tg.is_grad_enabled()
+
+    @tg.no_grad()
+    def f(t):
+        return t * 3
+    assert not f(x).requires_grad
+    tg.set_grad_enabled(False)
+    assert not tg.is_grad_enabled()
+    tg.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+
+
+def test_detach_shares_storage_and_cuts_the_graph():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    x2 = x.detach()
+    x2[0] = 5.0
+    assert x[0].item() == 5.0
+
+
+def test_retain_grad_and_tensor_hooks_match_pytorch():
+    def run(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        seen = []
+        y.register_hook(lambda g: seen.append(g.tolist()))
+        handle = y.register_hook(lambda g: g * 2)
+        z = (y * y).sum()
+        z.backward(retain_graph=True)
+        handle.remove()
+        x.grad = None
+        z.backward()
+        return x.grad.tolist(), y.grad.tolist(), seen
+    assert run(tg) == run(torch)
+
+
+def test_leaf_hook_and_non_leaf_grad_warning():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g * 10)
+    (x * 2).sum().backward()
+    assert x.grad.tolist() == [20.0, 20.0]
+    y = x * 2
+    with pytest.warns(UserWarning, match="not a leaf Tensor"):
+        assert y.grad is None
+
+
+def test_node_hooks():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    calls = []
+    y.grad_fn.register_prehook(lambda grads: calls.append("pre"))
+    y.grad_fn.register_hook(lambda gin, gout: calls.append("post"))
+    y.sum().backward()
+    assert calls == ["pre", "post"]
+
+
+class MyExp(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, = ctx.saved_tensors
+        return grad * y
+
+
+class ScaleBy(tg.autograd.Function):
+    """Two outputs and a non-tensor argument."""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.k = k
+        return x * k, x + 1
+
+    @staticmethod
+    def backward(ctx, g1, g2):
+        return g1 * ctx.k + g2, None
+
+
+def test_user_function_subclass():
+    x = tg.tensor([0.0, 1.0], requires_grad=True)
+    y = MyExp.apply(x)
+    assert y.grad_fn.name() == "MyExpBackward"
+    y.sum().backward()
+    assert np.allclose(x.grad.tolist(), [1.0, np.e])
+    x.grad = None
+    a, b = ScaleBy.apply(x, 3.0)
+    (a.sum() + 2 * b.sum()).backward()
+    assert x.grad.tolist() == [5.0, 5.0]
+    x.grad = None
+    a, b = ScaleBy.apply(x, 3.0)
+    a.sum().backward()  # b got no gradient: materialized as zeros
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_user_function_wrong_number_of_gradients():
+    class Bad(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            return x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+    x = tg.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        Bad.apply(x, x).sum().backward()
+
+
+def test_autograd_grad_and_double_backward():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x ** 3).sum()
+    g, = tg.autograd.grad(y, x, create_graph=True)
+    assert g.tolist() == [3.0, 12.0] and x.grad is None
+    g.sum().backward()
+    assert x.grad.tolist() == [6.0, 12.0]
+    z = tg.ones(1, requires_grad=True)
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        tg.autograd.grad((x * 2).sum(), [x, z])
+    gx, gz = tg.autograd.grad((x * 2).sum(), [x, z], allow_unused=True)
+    assert gz is None and gx.tolist() == [2.0, 2.0]
+
+
+def test_hundred_thousand_op_chain():
+    x = tg.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_gradcheck_accepts_right_and_rejects_wrong_derivatives():
+    x = tg.rand(3, dtype=tg.float64, requires_grad=True)
+    w = tg.rand(3, 2, dtype=tg.float64, requires_grad=True)
+    assert tg.autograd.gradcheck(lambda a, b: (a @ b).tanh(), (x, w))
+
+    class Wrong(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * a
+
+        @staticmethod
+        def backward(ctx, g):
+            return g  # should be 2 a g
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+        tg.autograd.gradcheck(Wrong.apply, (x,))
+    assert not tg.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+
+
+def test_gradients_of_views_and_setitem():
+    def run(m):
+        w = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        buf = m.zeros(2, 3)
+        buf[0] = w * 2
+        buf[1, 1:] = w[:2] ** 2
+        (buf * m.arange(6.0).view(2, 3)).sum().backward()
+        return w.grad.tolist(), buf.grad_fn.name().split("::")[-1]  # torch::autograd::CopySlices
+    assert run(tg) == run(torch)
+
+
+def test_unbind_iteration_thermometer_style():
+    """`w, b = params` unbinds; the gradients flow back into params."""
+    params = tg.tensor([1.0, 0.0], requires_grad=True)
+    t_u = tg.tensor([3.0, 4.0])
+    w, b = params
+    assert w.grad_fn.name() == "UnbindBackward0"
+    ((w * t_u + b) ** 2).mean().backward()
+    tp = torch.tensor([1.0, 0.0], requires_grad=True)
+    tw, tb = tp
+    ((tw * torch.tensor([3.0, 4.0]) + tb) ** 2).mean().backward()
+    assert_same(params.grad, tp.grad)
