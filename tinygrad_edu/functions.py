@@ -77,9 +77,25 @@ def _operand(x, dt: V.dtype, shape: tuple, dev: V.device):
         if x._shape == shape:
             return x._view()
         return k.as_strided(x._storage._data, x._offset, shape, _broadcast_strides(x, shape))
-    one = k.empty((1,), dt.np_dtype)
-    k.fill(one, x)
-    return k.as_strided(one, 0, shape, (0,) * len(shape))
+    return _scalar_operand(k, x, dt, shape)
+
+
+_scalar_operands: dict = {}
+
+
+def _scalar_operand(k, x, dt: V.dtype, shape: tuple):
+    """A number as a stride-0 array of `shape`. Kernels never write their inputs, so the arrays
+    are kept and reused: `lr * grad` in every training step costs no new allocation."""
+    key = (k, dt, shape, x.hex() if isinstance(x, builtins.float) else x, type(x))
+    arr = _scalar_operands.get(key)
+    if arr is None:
+        one = k.empty((1,), dt.np_dtype)
+        k.fill(one, x)
+        arr = k.as_strided(one, 0, shape, (0,) * len(shape))
+        if len(_scalar_operands) > 1024:
+            _scalar_operands.clear()
+        _scalar_operands[key] = arr
+    return arr
 
 
 def _cast(t: Tensor, dt: V.dtype) -> Tensor:
@@ -116,6 +132,12 @@ def binary_forward(op: str, a, b, out_dtype: V.dtype | None = None,
         out = V._new(a._shape, out_dtype or dt, a._storage.device)
         a._storage._kernels.binary(op, a._view(), b._view(), out._arr)
         return out
+    if isinstance(a, Tensor) and not isinstance(b, Tensor) and a._storage.dtype is dt:
+        # tensor (op) number, the other common case: `lr * grad`, `x ** 2`
+        k = a._storage._kernels
+        out = V._new(a._shape, out_dtype or dt, a._storage.device)
+        k.binary(op, a._view(), _scalar_operand(k, b, dt, a._shape), out._arr)
+        return out
     dev = _same_device(a, b)
     shape = broadcast_shapes(a._shape if isinstance(a, Tensor) else (),
                              b._shape if isinstance(b, Tensor) else ())
@@ -131,6 +153,9 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
     lead = len(g._shape) - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
                                       if n == 1 and g._shape[i + lead] != 1)
+    if not _grad_enabled[0] and dims:  # plain backward: one reduction kernel, then a free view
+        s = reduce_forward("sum", g, dims, True, g._storage.dtype)
+        return s._as_view(0, shape, V.contiguous_strides(shape))
     s = g.sum(dims, keepdim=True) if dims else g
     return s.reshape(shape) if s._shape != shape else s
 
@@ -578,8 +603,12 @@ class Pow(BinaryFunction):
         if needs[0]:
             if isinstance(b, Tensor):
                 ga = grad * b * a ** (b - 1)
+            elif b == 0:
+                ga = grad * 0.0
+            elif b == 2:  # the square of a loss: skip computing a ** 1
+                ga = grad * a * 2.0
             else:
-                ga = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
+                ga = grad * b * a ** (b - 1)
         if needs[1]:
             # a^b ln a, taken as 0 where a = 0 and b >= 0 (the limit), as PyTorch does
             base = a if isinstance(a, Tensor) else full_like(z, a)

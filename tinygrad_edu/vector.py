@@ -281,11 +281,12 @@ class Storage:
 
     __slots__ = ("_data", "dtype", "device", "_kernels")
 
-    def __init__(self, data, dtype: dtype, dev: device = CPU):
+    def __init__(self, data, dtype: dtype, dev: device = CPU, kernels_module=None):
         self._data = data  # a 1-D array of the device: numpy on the CPU
         self.dtype = dtype
         self.device = dev
-        self._kernels = kernels(dev)  # the primitives that work on this storage
+        # the primitives that work on this storage
+        self._kernels = kernels_module or kernels(dev)
 
     def size(self) -> int:
         return self._data.shape[0]
@@ -496,9 +497,6 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 
-    def __lt__(self, other: "Node") -> bool:  # for the ready heap: highest sequence number first
-        return self._seq > other._seq
-
     # -- hooks -------------------------------------------------------------------------------
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """`fn(grad_inputs, grad_outputs)` runs after this node computed its input gradients."""
@@ -611,7 +609,7 @@ class BackwardNode(Node):
     """The node a `Function` records; it is also the `ctx` that forward and backward share."""
 
     __slots__ = ("_saved", "_saved_versions", "_freed", "needs_input_grad", "_input_slots",
-                 "_inputs_meta", "_outputs_meta", "_non_differentiable", "_dirty",
+                 "_inputs_meta", "_outputs_meta", "_n_args", "_non_differentiable", "_dirty",
                  "materialize_grads", "_tracking", "__dict__")
     _forward_cls: type = None  # the Function subclass whose backward this node runs
 
@@ -622,6 +620,7 @@ class BackwardNode(Node):
         self._freed = False
         self._non_differentiable = self._dirty = ()
         self._input_slots = self._inputs_meta = self._outputs_meta = ()
+        self._n_args = 0
         self.materialize_grads = True
         self._tracking = False
 
@@ -670,21 +669,22 @@ class BackwardNode(Node):
         return len(self._outputs_meta)
 
     def apply(self, *grads):
-        if self.materialize_grads:
+        if self.materialize_grads and None in grads:
             grads = tuple(g if g is not None else _zeros_like_meta(meta)
                           for g, meta in zip(grads, self._outputs_meta))
         result = self._forward_cls.backward(self, *grads)
-        if not isinstance(result, tuple):
+        if type(result) is not tuple:
             result = (result,)
-        n_inputs = len(self._input_slots)
-        if len(result) < n_inputs:
-            raise RuntimeError(f"function {self.name()} returned an incorrect number of gradients "
-                               f"(expected {n_inputs}, got {len(result)})")
-        # Keep the gradients of the tensor inputs that have an edge, in next_functions order.
+        if len(result) != self._n_args:
+            if len(result) < self._n_args or any(g is not None for g in result[self._n_args:]):
+                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                                   f"gradients (expected {self._n_args}, got {len(result)})")
+        # Keep the gradients of the tensor inputs, in next_functions order.
         out = []
         for slot, meta in zip(self._input_slots, self._inputs_meta):
             g = result[slot]
-            if g is not None and meta is not None:
+            if g is not None and meta is not None and (
+                    type(g) is not Tensor or g._shape != meta[0] or g._storage.dtype is not meta[1]):
                 g = _check_grad(self, slot, g, meta)
             out.append(g)
         return out
@@ -816,37 +816,59 @@ def _record(node: BackwardNode, args: tuple, output):
             slots.append(i)
             if a._requires_grad:
                 edges.append(_edge(a))
-                metas.append((a._shape, a.dtype, a.device))
+                metas.append((a._shape, a._storage.dtype, a._storage.device))
             else:
                 edges.append((None, 0))
                 metas.append(None)
+    node._n_args = len(args)
     node._input_slots = tuple(slots)
     node._inputs_meta = tuple(metas)
     node.next_functions = tuple(edges)
+    if isinstance(output, Tensor) and not node._dirty and not node._non_differentiable \
+            and not _is_one_of(output, args):
+        _link_output(node, output, 0)  # the common case: one fresh output tensor
+        node._outputs_meta = ((output._shape, output._storage.dtype, output._storage.device),)
+        return output
     outputs = output if isinstance(output, tuple) else (output,)
-    dirty = node._dirty
     new_outputs, meta = [], []
     for nr, out in enumerate(outputs):
-        if not isinstance(out, Tensor):
-            new_outputs.append(out)
+        if isinstance(out, Tensor):
+            out = _output_of(node, args, out, nr)
+            meta.append((out._shape, out._storage.dtype, out._storage.device))
+        else:
             meta.append(None)
-            continue
-        if any(out is a for a in args) and not any(out is d for d in dirty):
-            out = out._alias()  # an input returned unchanged becomes a new tensor of the graph
-        if out.dtype.is_floating_point and not any(out is n for n in node._non_differentiable):
-            if out.grad_fn is None and out._requires_grad and out._base is None and not dirty:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                                   "in-place operation.")
-            out._requires_grad = True
-            out.grad_fn = node
-            out._output_nr = nr
-            if any(out is d for d in dirty):
-                out._version[0] += 1
-        meta.append((out._shape, out.dtype, out.device))
         new_outputs.append(out)
     node._outputs_meta = tuple(meta)
     return tuple(new_outputs) if isinstance(output, tuple) else new_outputs[0]
 
+
+def _is_one_of(t: "Tensor", tensors) -> bool:
+    for x in tensors:
+        if x is t:
+            return True
+    return False
+
+
+def _output_of(node: BackwardNode, args: tuple, out: "Tensor", nr: int) -> "Tensor":
+    """Make `out` output number `nr` of `node`, handling in-place (dirty) and pass-through
+    outputs and outputs declared non-differentiable."""
+    dirty = _is_one_of(out, node._dirty)
+    if dirty:
+        if out.grad_fn is None and out._requires_grad and out._base is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+        out._version[0] += 1
+    elif _is_one_of(out, args):
+        out = out._alias()  # an input returned unchanged becomes a new tensor of the graph
+    if out._storage.dtype.is_floating_point and not _is_one_of(out, node._non_differentiable):
+        _link_output(node, out, nr)
+    return out
+
+
+def _link_output(node: BackwardNode, out: "Tensor", nr: int) -> None:
+    out._requires_grad = True
+    out.grad_fn = node
+    out._output_nr = nr
 
 
 # ---------------------------------------------------------------------------------------- the engine
@@ -882,39 +904,53 @@ def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_grap
     buffers: dict[Node, list] = {}
     for (node, nr), g in zip(roots, grads):
         _accumulate(buffers, node, nr, g)
-    ready = [node for node in buffers if dependencies.get(node, 0) == 0]
+    # The ready queue holds (-sequence number, id, node): newest node first, compared as ints.
+    ready = [(-node._seq, id(node), node) for node in buffers
+             if dependencies.get(node, 0) == 0]
     heapq.heapify(ready)
     captured: dict = {}
+    skip_leaves = capture is not None or accumulate_into is not None
     prev = _grad_enabled[0]
     _grad_enabled[0] = create_graph
     try:
         while ready:
-            node = heapq.heappop(ready)
+            node = heapq.heappop(ready)[2]
             incoming = buffers.pop(node)
             if capture:
-                for nr, g in enumerate(incoming):
-                    key = capture.get((node, nr))
-                    if key is not None:
-                        captured[key] = g if key not in captured or g is None else captured[key] + g
-            skip = (capture is not None and isinstance(node, AccumulateGrad)) or (
-                accumulate_into is not None and isinstance(node, AccumulateGrad)
-                and node.variable not in accumulate_into)
-            if skip or all(g is None for g in incoming):
-                grad_inputs = [None] * len(node.next_functions)
-            else:
+                _capture(capture, captured, node, incoming)
+            edges = node.next_functions
+            if skip_leaves and type(node) is AccumulateGrad and (
+                    capture is not None or node.variable not in accumulate_into):
+                grad_inputs = (None,) * len(edges)
+            elif any(g is not None for g in incoming):
                 grad_inputs = node._run(incoming)
-            for (nxt, nr), g in zip(node.next_functions, grad_inputs):
+            else:
+                grad_inputs = (None,) * len(edges)
+            for (nxt, nr), g in zip(edges, grad_inputs):
                 if nxt is None:
                     continue
-                _accumulate(buffers, nxt, nr, g)
-                dependencies[nxt] -= 1
-                if dependencies[nxt] == 0:
-                    heapq.heappush(ready, nxt)
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * nxt._n_outputs
+                if g is not None:
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+                left = dependencies[nxt] - 1
+                dependencies[nxt] = left
+                if left == 0:
+                    heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
             if not retain_graph:
                 node._release()
     finally:
         _grad_enabled[0] = prev
     return captured
+
+
+def _capture(capture: dict, captured: dict, node: Node, incoming: list) -> None:
+    """Keep the gradients arriving at the edges autograd.grad asked for."""
+    for nr, g in enumerate(incoming):
+        key = capture.get((node, nr))
+        if key is not None:
+            captured[key] = g if key not in captured or g is None else captured[key] + g
 
 
 def _accumulate(buffers: dict, node: Node, nr: int, g) -> None:
@@ -1467,7 +1503,7 @@ def _new(shape: tuple, dt: dtype, dev: device) -> Tensor:
     """A new, uninitialised, contiguous tensor."""
     k = kernels(dev)
     arr = k.empty(shape, dt.np_dtype)
-    return Tensor._make(Storage(arr.reshape(-1), dt, dev), 0, shape, contiguous_strides(shape),
+    return Tensor._make(Storage(arr.reshape(-1), dt, dev, k), 0, shape, contiguous_strides(shape),
                         arr)
 
 
