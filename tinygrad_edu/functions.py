@@ -847,7 +847,9 @@ def where(condition: Tensor, input=None, other=None):
     if condition.dtype is not bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype}")
-    _binary_args("where", input, other)
+    for x in (input, other):
+        if not isinstance(x, Tensor):
+            _check_number(x, "where")
     return Where.apply(condition, input, other)
 
 
