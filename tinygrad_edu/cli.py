@@ -21,7 +21,6 @@ COMING = {
     "lessons": "listing the numbered lessons",
     "lesson": "stepping through a lesson cell by cell",
     "train": "training the book's examples (thermometer, wine, bikes, mnist-mlp, mnist-cnn, moons)",
-    "run": "running an unmodified PyTorch script on tinygrad_edu",
     "bench": "running the benchmarks against PyTorch and micrograd",
 }
 
@@ -64,6 +63,13 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a PyTorch script with `import torch` meaning tinygrad_edu; exit with its status."""
+    from tinygrad_edu.runner import run_script
+
+    return run_script(args.script, args.args)
+
+
 def cmd_coming(args: argparse.Namespace) -> int:
     print(f"tinygrad-edu {args.command}: {COMING[args.command]} is not built yet; "
           "it arrives with a later issue.")
@@ -94,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--collapse", action="store_true", help="merge repeated structures")
     graph.add_argument("--max-nodes", type=int, default=200, help="most nodes drawn (200)")
     graph.set_defaults(func=cmd_graph)
+    run = sub.add_parser("run", help="run an unmodified PyTorch script on tinygrad_edu",
+                         description="Run SCRIPT.py with `import torch` (torch.nn, torch.optim, "
+                         "torch.utils.data, ...) resolved to tinygrad_edu; ARGS go to the script.")
+    run.add_argument("script", metavar="SCRIPT.py")
+    run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    run.set_defaults(func=cmd_run)
     for name, what in COMING.items():
         p = sub.add_parser(name, help=f"{what} (coming)")
         p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -1393,3 +1393,257 @@ def sort(x: np.ndarray, axis: int, descending: bool, values_out: np.ndarray,
     shape = tuple(_axis_last(list(x.shape), axis))
     meta = _table(shape, *(_axis_last(_strides_of(a), axis) for a in (x, values_out, indices_out)))
     _sort_kernel(_flat(x), _flat(values_out), _flat(indices_out), meta, bool(descending))
+
+
+# ------------------------------------------------------------------------- optimizer updates
+# One fused pass over a parameter per optimizer step (tinygrad_edu.optim calls these): read the
+# parameter, its gradient and the optimizer's state once, write the new parameter and state once.
+# The same update written with tensor ops takes 5 to 10 passes over memory and as many
+# temporary arrays.
+#
+# Every array is a flat, contiguous 1-D array of the parameter's float dtype, all of one length
+# (the optimizer checks this first). A state array the options leave unused (SGD's momentum
+# buffer without momentum, max_exp_avg_sq without amsgrad) may be any array of that dtype: the
+# kernel never touches it. The Python wrapper turns the hyper-parameters into coefficients of the
+# parameter's dtype, so a float32 parameter is updated in float32 arithmetic, one rounding per
+# operation as PyTorch's own sequence of float32 ops does (and SIMD-friendly).
+
+__all__ += ["sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]
+
+# The updates are memory-bound: one core streams a million float32s in about a millisecond, so
+# threads only pay off for larger parameters.
+_UPDATE_PARALLEL_MIN = 1 << 20
+_UPDATE = dict(cache=True, error_model="numpy")
+
+
+@njit(**_UPDATE)
+def _sgd_element(p, g, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov, maximize,
+                 first_step, use_momentum):
+    if maximize:
+        g = -g
+    if weight_decay != 0:  # (also keeps an inf parameter from turning g into NaN via 0 · inf)
+        g = g + weight_decay * p
+    if use_momentum:
+        buf = g if first_step else momentum * buf + one_minus_dampening * g
+        g = g + momentum * buf if nesterov else buf
+    return p - lr * g, buf
+
+
+@njit(**_UPDATE)
+def _sgd_serial(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
+                maximize, first_step, use_momentum):
+    for i in range(param.shape[0]):
+        b = buf[i] if use_momentum else grad[i]
+        param[i], b = _sgd_element(param[i], grad[i], b, lr, momentum, one_minus_dampening,
+                                   weight_decay, nesterov, maximize, first_step, use_momentum)
+        if use_momentum:
+            buf[i] = b
+
+
+@njit(parallel=True, **_UPDATE)
+def _sgd_parallel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
+                  maximize, first_step, use_momentum):
+    for i in prange(param.shape[0]):
+        b = buf[i] if use_momentum else grad[i]
+        param[i], b = _sgd_element(param[i], grad[i], b, lr, momentum, one_minus_dampening,
+                                   weight_decay, nesterov, maximize, first_step, use_momentum)
+        if use_momentum:
+            buf[i] = b
+
+
+def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+             maximize, first_step):
+    """One step of SGD, in place:
+
+        g = −grad if maximize else grad
+        g = g + weight_decay · param
+        if momentum ≠ 0:
+            buf = g                                         on the first step
+            buf = momentum · buf + (1 − dampening) · g      afterwards
+            g = g + momentum · buf  (Nesterov)   or   g = buf
+        param = param − lr · g
+
+    `momentum_buffer` is written only when momentum ≠ 0, and read only after the first step.
+    """
+    kernel = _sgd_parallel if param.shape[0] >= _UPDATE_PARALLEL_MIN else _sgd_serial
+    c = param.dtype.type
+    kernel(param, grad, momentum_buffer, c(lr), c(momentum), c(1 - dampening), c(weight_decay),
+           bool(nesterov), bool(maximize), bool(first_step), momentum != 0)
+
+
+@njit(**_UPDATE)
+def _adam_element(p, g, m, v, v_max, one_minus_beta1, beta2, one_minus_beta2, eps,
+                  weight_decay, decay, step_size, bias_correction2_sqrt, amsgrad, maximize,
+                  decoupled):
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        if decoupled:
+            p = p * decay                      # AdamW: shrink the weight itself
+        else:
+            g = g + weight_decay * p           # Adam: weight decay as part of the gradient
+    m = m + one_minus_beta1 * (g - m)          # = β₁ m + (1 − β₁) g
+    v = beta2 * v + one_minus_beta2 * g * g
+    if amsgrad:
+        v_max = max(v_max, v)
+        denom = math.sqrt(v_max) / bias_correction2_sqrt + eps
+    else:
+        denom = math.sqrt(v) / bias_correction2_sqrt + eps
+    return p - step_size * m / denom, m, v, v_max
+
+
+@njit(**_UPDATE)
+def _adam_serial(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
+                 one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt,
+                 amsgrad, maximize, decoupled):
+    for i in range(param.shape[0]):
+        v_max = max_exp_avg_sq[i] if amsgrad else exp_avg_sq[i]
+        param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_element(
+            param[i], grad[i], exp_avg[i], exp_avg_sq[i], v_max, one_minus_beta1, beta2,
+            one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt, amsgrad,
+            maximize, decoupled)
+        if amsgrad:
+            max_exp_avg_sq[i] = v_max
+
+
+@njit(parallel=True, **_UPDATE)
+def _adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
+                   one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt,
+                   amsgrad, maximize, decoupled):
+    for i in prange(param.shape[0]):
+        v_max = max_exp_avg_sq[i] if amsgrad else exp_avg_sq[i]
+        param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_element(
+            param[i], grad[i], exp_avg[i], exp_avg_sq[i], v_max, one_minus_beta1, beta2,
+            one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt, amsgrad,
+            maximize, decoupled)
+        if amsgrad:
+            max_exp_avg_sq[i] = v_max
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+              weight_decay, step, amsgrad, maximize, decoupled_weight_decay):
+    """One step of Adam (AdamW with `decoupled_weight_decay`), in place; `step` counts from 1:
+
+        g = −grad if maximize else grad
+        param = param · (1 − lr · weight_decay)               AdamW
+        g = g + weight_decay · param                           Adam
+        exp_avg    = β₁ · exp_avg    + (1 − β₁) · g
+        exp_avg_sq = β₂ · exp_avg_sq + (1 − β₂) · g²
+        max_exp_avg_sq = max(max_exp_avg_sq, exp_avg_sq)      amsgrad: used in place of exp_avg_sq
+        param = param − lr / (1 − β₁^step) · exp_avg / (√exp_avg_sq / √(1 − β₂^step) + eps)
+    """
+    kernel = _adam_parallel if param.shape[0] >= _UPDATE_PARALLEL_MIN else _adam_serial
+    c = param.dtype.type
+    kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, c(1 - beta1), c(beta2),
+           c(1 - beta2), c(eps), c(weight_decay), c(1 - lr * weight_decay),
+           c(lr / (1 - beta1 ** step)), c(math.sqrt(1 - beta2 ** step)), bool(amsgrad),
+           bool(maximize), bool(decoupled_weight_decay))
+
+
+@njit(**_UPDATE)
+def _rmsprop_element(p, g, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha, eps,
+                     weight_decay, momentum, centered, maximize, use_momentum):
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    square_avg = alpha * square_avg + one_minus_alpha * g * g
+    if centered:
+        grad_avg = grad_avg + one_minus_alpha * (g - grad_avg)
+        avg = math.sqrt(square_avg - grad_avg * grad_avg) + eps
+    else:
+        avg = math.sqrt(square_avg) + eps
+    if use_momentum:
+        buf = momentum * buf + g / avg
+        return p - lr * buf, square_avg, grad_avg, buf
+    return p - lr * g / avg, square_avg, grad_avg, buf
+
+
+@njit(**_UPDATE)
+def _rmsprop_serial(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
+                    one_minus_alpha, eps, weight_decay, momentum, centered, maximize,
+                    use_momentum):
+    for i in range(param.shape[0]):
+        g_avg = grad_avg[i] if centered else grad[i]
+        buf = momentum_buffer[i] if use_momentum else grad[i]
+        param[i], square_avg[i], g_avg, buf = _rmsprop_element(
+            param[i], grad[i], square_avg[i], g_avg, buf, lr, alpha, one_minus_alpha, eps,
+            weight_decay, momentum, centered, maximize, use_momentum)
+        if centered:
+            grad_avg[i] = g_avg
+        if use_momentum:
+            momentum_buffer[i] = buf
+
+
+@njit(parallel=True, **_UPDATE)
+def _rmsprop_parallel(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
+                      one_minus_alpha, eps, weight_decay, momentum, centered, maximize,
+                      use_momentum):
+    for i in prange(param.shape[0]):
+        g_avg = grad_avg[i] if centered else grad[i]
+        buf = momentum_buffer[i] if use_momentum else grad[i]
+        param[i], square_avg[i], g_avg, buf = _rmsprop_element(
+            param[i], grad[i], square_avg[i], g_avg, buf, lr, alpha, one_minus_alpha, eps,
+            weight_decay, momentum, centered, maximize, use_momentum)
+        if centered:
+            grad_avg[i] = g_avg
+        if use_momentum:
+            momentum_buffer[i] = buf
+
+
+def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                 weight_decay, momentum, centered, maximize):
+    """One step of RMSprop, in place:
+
+        g = −grad if maximize else grad
+        g = g + weight_decay · param
+        square_avg = α · square_avg + (1 − α) · g²
+        grad_avg   = α · grad_avg   + (1 − α) · g                        centered only
+        avg = √(square_avg − grad_avg²) + eps  if centered,  else  √square_avg + eps
+        buf = momentum · buf + g / avg;  param = param − lr · buf        if momentum > 0
+        param = param − lr · g / avg                                     otherwise
+
+    `grad_avg` is used only when centered, `momentum_buffer` only when momentum > 0.
+    """
+    kernel = _rmsprop_parallel if param.shape[0] >= _UPDATE_PARALLEL_MIN else _rmsprop_serial
+    c = param.dtype.type
+    kernel(param, grad, square_avg, grad_avg, momentum_buffer, c(lr), c(alpha), c(1 - alpha),
+           c(eps), c(weight_decay), c(momentum), bool(centered), bool(maximize), momentum > 0)
+
+
+@njit(**_UPDATE)
+def _adagrad_element(p, g, state_sum, clr, eps, weight_decay, maximize):
+    if maximize:
+        g = -g
+    if weight_decay != 0:
+        g = g + weight_decay * p
+    state_sum = state_sum + g * g
+    return p - clr * g / (math.sqrt(state_sum) + eps), state_sum
+
+
+@njit(**_UPDATE)
+def _adagrad_serial(param, grad, state_sum, clr, eps, weight_decay, maximize):
+    for i in range(param.shape[0]):
+        param[i], state_sum[i] = _adagrad_element(param[i], grad[i], state_sum[i], clr, eps,
+                                                  weight_decay, maximize)
+
+
+@njit(parallel=True, **_UPDATE)
+def _adagrad_parallel(param, grad, state_sum, clr, eps, weight_decay, maximize):
+    for i in prange(param.shape[0]):
+        param[i], state_sum[i] = _adagrad_element(param[i], grad[i], state_sum[i], clr, eps,
+                                                  weight_decay, maximize)
+
+
+def adagrad_step(param, grad, state_sum, lr, lr_decay, eps, weight_decay, step, maximize):
+    """One step of Adagrad, in place; `step` counts from 1:
+
+        g = −grad if maximize else grad
+        g = g + weight_decay · param
+        state_sum = state_sum + g²
+        param = param − lr / (1 + (step − 1) · lr_decay) · g / (√state_sum + eps)
+    """
+    kernel = _adagrad_parallel if param.shape[0] >= _UPDATE_PARALLEL_MIN else _adagrad_serial
+    c = param.dtype.type
+    kernel(param, grad, state_sum, c(lr / (1 + (step - 1) * lr_decay)), c(eps), c(weight_decay),
+           bool(maximize))
