@@ -333,3 +333,39 @@ def test_inplace_on_nonleaf_records_history():
         yo.sum().backward()
         yt.sum().backward()
         assert_same(o.grad, t.grad)
+
+
+@pytest.mark.parametrize("equation,shapes_", [
+    ("bij,jk->bik", ((2, 3, 4), (4, 5))), ("...chw,c->...hw", ((2, 3, 4, 5), (3,))),
+    ("ii->i", ((3, 3),)), ("ii", ((3, 3),)), ("ij->ji", ((3, 2),)), ("i,i", ((4,), (4,))),
+    ("bij->", ((2, 3, 4),)), ("i,j->ij", ((2,), (3,))),
+])
+def test_einsum(equation, shapes_):
+    arrays = [values(s, i) for i, s in enumerate(shapes_)]
+    ours = [tg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out_o, out_t = tg.einsum(equation, *ours), torch.einsum(equation, *theirs)
+    assert_same(out_o, out_t)
+    out_o.sum().backward()
+    out_t.sum().backward()
+    assert_same_grads(ours, theirs)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.sinh(x), lambda m, x: m.cosh(x), lambda m, x: m.atan(x), lambda m, x: m.asin(x),
+    lambda m, x: m.acos(x), lambda m, x: m.log10(x), lambda m, x: m.exp2(x), lambda m, x: m.frac(x),
+    lambda m, x: m.diag(x), lambda m, x: m.diag(x[0], 1), lambda m, x: m.trace(x),
+    lambda m, x: m.diff(x, dim=0), lambda m, x: m.take(x, m.tensor([[0, 8], [3, 3]])),
+    lambda m, x: m.take_along_dim(x, m.tensor([[0], [2], [1]]), 1),
+    lambda m, x: m.softmax(x, 1), lambda m, x: m.log_softmax(x, 0),
+    lambda m, x: m.nansum(x), lambda m, x: m.meshgrid(x[0], x[1], indexing="xy")[0],
+    lambda m, x: m.meshgrid(x[0], x[:2, 1], indexing="ij")[1],
+])
+def test_composite_functions(fn):
+    x = values((3, 3), 9, 0.1, 0.9)
+    o, t = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_o, out_t = fn(tg, o), fn(torch, t)
+    assert_same(out_o, out_t)
+    out_o.sum().backward()
+    out_t.sum().backward()
+    assert_same(o.grad, t.grad)

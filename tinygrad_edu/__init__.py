@@ -29,22 +29,7 @@ preserve_format = _vector.preserve_format
 __version__ = "0.1.0"
 
 # Every differentiable op and its functional form (torch.exp, torch.cat, torch.where, ...).
-_FUNCTIONS = """
-    neg negative abs absolute exp log log2 log1p expm1 sqrt rsqrt reciprocal sin cos tan tanh
-    sigmoid relu erf sign floor ceil round trunc fix square logical_not bitwise_not isnan isinf
-    isfinite add sub subtract mul multiply div divide true_divide floor_divide remainder pow
-    maximum minimum atan2 arctan2 eq ne lt le gt ge less less_equal greater greater_equal
-    not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor where clamp
-    clip clamp_min clamp_max lerp addcmul addcdiv sum mean prod max min amax amin argmax argmin
-    all any var std var_mean std_mean logsumexp norm count_nonzero matmul mm bmm mv dot inner
-    outer ger addmm reshape flatten unflatten ravel permute transpose swapaxes swapdims t
-    movedim moveaxis unsqueeze squeeze broadcast_to broadcast_tensors broadcast_shapes select
-    narrow diagonal as_strided unbind split chunk tensor_split clone cat concat concatenate
-    stack hstack vstack flip roll tril triu cumsum cumprod gather scatter scatter_add
-    index_select index_add masked_fill masked_select nonzero argwhere sort argsort topk kthvalue
-    median unique bincount allclose isclose equal bernoulli multinomial
-""".split()
-for _name in _FUNCTIONS:
+for _name in _functions.FUNCTIONS:
     globals()[_name] = getattr(_functions, _name)
 del _name
 

@@ -2590,6 +2590,197 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return V._from_array(V._to_device(counts.astype(dt.np_dtype), input.device), dt, input.device)
 
 
+# ---------------------------------------------------------------------------------------- composites
+# Ops built from the ops above: their gradients come from the chain rule through those ops.
+
+
+def sinh(input: Tensor) -> Tensor:
+    """(e^x - e^-x) / 2"""
+    return (input.exp() - (-input).exp()) * 0.5
+
+
+def cosh(input: Tensor) -> Tensor:
+    """(e^x + e^-x) / 2"""
+    return (input.exp() + (-input).exp()) * 0.5
+
+
+def atan(input: Tensor) -> Tensor:
+    return atan2(input, ones_like(input))
+
+
+def asin(input: Tensor) -> Tensor:
+    return atan2(input, (1 - input * input).sqrt())
+
+
+def acos(input: Tensor) -> Tensor:
+    return atan2((1 - input * input).sqrt(), input)
+
+
+def log10(input: Tensor) -> Tensor:
+    return input.log() * (1 / math.log(10.0))
+
+
+def exp2(input: Tensor) -> Tensor:
+    return pow(2.0, input)
+
+
+def frac(input: Tensor) -> Tensor:
+    return input - input.trunc()
+
+
+def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along `dim` (the fused op lives in nn.functional)."""
+    from tinygrad_edu.nn import functional as nnf
+    return nnf.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
+    """x_i - log sum_j exp(x_j) along `dim` (the fused op lives in nn.functional)."""
+    from tinygrad_edu.nn import functional as nnf
+    return nnf.log_softmax(input, dim, dtype=dtype)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D tensor becomes a square matrix with it on the `diagonal`; a matrix gives its
+    diagonal as a 1-D tensor."""
+    if input.dim() == 2:
+        return input.diagonal(diagonal).clone()
+    if input.dim() != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.dim()}D")
+    n = input._shape[0] + builtins.abs(diagonal)
+    rows = arange(input._shape[0], device=input.device) + builtins.max(-diagonal, 0)
+    cols = rows + diagonal
+    flat = zeros(n * n, dtype=input.dtype, device=input.device)
+    return flat.index_add(0, rows * n + cols, input).reshape(n, n)
+
+
+def trace(input: Tensor) -> Tensor:
+    if input.dim() != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.dim()}")
+    return input.diagonal().sum()
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1) -> Tensor:
+    """Differences of neighbours along `dim`, taken `n` times."""
+    d = _wrap_dim(dim, input.dim())
+    out = input
+    for _ in range(n):
+        length = out._shape[d]
+        out = out.narrow(d, 1, length - 1) - out.narrow(d, 0, length - 1)
+    return out
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """The elements of the flattened input at `index` (any shape)."""
+    return input.reshape(-1)[index]
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    d = _wrap_dim(dim, input.dim())
+    shape = list(broadcast_shapes(input._shape, indices._shape))
+    shape_in, shape_idx = list(shape), list(shape)
+    shape_in[d], shape_idx[d] = input._shape[d], indices._shape[d]
+    return input.expand(shape_in).gather(d, indices.expand(shape_idx))
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids: output k varies along dimension k (with indexing="ij")."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                         f"received: {indexing}")
+    ts = list(tensors)
+    if indexing == "xy" and len(ts) >= 2:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.numel() for t in ts)
+    grids = []
+    for k, t in enumerate(ts):
+        view_shape = [1] * len(ts)
+        view_shape[k] = -1
+        grids.append(t.reshape(view_shape).expand(shape))
+    if indexing == "xy" and len(grids) >= 2:  # "xy" is "ij" with the first two swapped
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def nansum(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    return where(input.isnan(), zeros_like(input), input).sum(dim, keepdim)
+
+
+def nanmean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    keep = logical_not(input.isnan())
+    return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
+
+
+def einsum(equation: str, *operands) -> Tensor:
+    """Sums of products over named indices, e.g. "ij,jk->ik" (matmul) or "...chw,c->...hw".
+
+    Every operand is laid out over one shared list of index letters (permute + reshape adding
+    size-1 dims), the operands are multiplied with broadcasting, and the letters missing from
+    the output are summed away. Simple, differentiable, and fine for the small shapes of lessons
+    (it materialises the full product).
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    inputs, arrow, output = equation.replace(" ", "").partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(operands):
+        raise RuntimeError(f"einsum(): {len(specs)} operand subscripts for {len(operands)} "
+                           "operands")
+    ell = builtins.max((t.dim() - len(sp.replace("...", "")) for sp, t in zip(specs, operands)
+                        if "..." in sp), default=0)
+    ell_letters = [chr(0x3B1 + i) for i in range(ell)]  # Greek letters stand for the "..." dims
+    specs = [_expand_ellipsis_spec(sp, t, ell_letters) for sp, t in zip(specs, operands)]
+    if not arrow:
+        counts = {}
+        for sp in specs:
+            for c in sp:
+                counts[c] = counts.get(c, 0) + 1
+        output = "".join(ell_letters) + "".join(sorted(c for c, n in counts.items()
+                                                       if n == 1 and c not in ell_letters))
+    else:
+        output = output.replace("...", "".join(ell_letters))
+    letters = list(output) + sorted({c for sp in specs for c in sp} - set(output))
+    product = None
+    for sp, t in zip(specs, operands):
+        if len(sp) != t.dim():
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sp)}) "
+                               f"does not match the number of dimensions ({t.dim()}) for "
+                               "an operand")
+        t = _diagonal_of_repeats(t, sp)
+        sp = "".join(dict.fromkeys(sp))
+        order = sorted(range(len(sp)), key=lambda i: letters.index(sp[i]))
+        t = t.permute(order) if order != list(range(len(sp))) else t
+        present = [sp[i] for i in order]
+        shape = [t._shape[present.index(c)] if c in present else 1 for c in letters]
+        t = t.reshape(shape)
+        product = t if product is None else product * t
+    summed = tuple(range(len(output), len(letters)))
+    return product.sum(summed) if summed else product
+
+
+def _expand_ellipsis_spec(spec: str, t: Tensor, ell_letters: list) -> str:
+    if "..." not in spec:
+        return spec
+    n = t.dim() - len(spec.replace("...", ""))
+    return spec.replace("...", "".join(ell_letters[len(ell_letters) - n:]))
+
+
+def _diagonal_of_repeats(t: Tensor, spec: str) -> Tensor:
+    """"ii->i" style repeated letters: take the diagonal over the repeated dims."""
+    while len(set(spec)) != len(spec):
+        for i, c in enumerate(spec):
+            j = spec.find(c, i + 1)
+            if j != -1:
+                t = t.diagonal(0, i, j)
+                spec = spec[:i] + spec[i + 1:j] + spec[j + 1:] + c
+                break
+    return t
+
+
 # ---------------------------------------------------------------------------------------- comparisons
 
 
@@ -3003,8 +3194,20 @@ METHODS = """
     as_strided unbind split chunk tensor_split clone contiguous repeat flip roll tril triu
     cumsum cumprod gather scatter scatter_add index_select index_add masked_fill masked_select
     nonzero argwhere sort argsort topk kthvalue median unique bincount allclose isclose equal
-    add_ sub_ mul_ div_ pow_ clamp_ zero_ fill_ copy_ uniform_ normal_ bernoulli_ exponential_
+    sinh cosh atan asin acos log10 exp2 frac softmax log_softmax diag trace diff take
+    take_along_dim nansum nanmean add_ sub_ mul_ div_ pow_ clamp_ zero_ fill_ copy_ uniform_ normal_ bernoulli_ exponential_
     random_ bernoulli multinomial
+""".split()
+
+# The torch.* functions: the methods above that are also module-level functions, plus
+# functions that are not methods.
+NOT_FUNCTIONS = set("""
+    view view_as reshape_as expand expand_as new_zeros add_ sub_ mul_ div_ pow_ clamp_ zero_
+    fill_ copy_ uniform_ normal_ bernoulli_ exponential_ random_
+""".split())
+FUNCTIONS = [name for name in METHODS if name not in NOT_FUNCTIONS] + """
+    where broadcast_tensors broadcast_shapes cat concat concatenate stack hstack vstack var_mean
+    std_mean meshgrid einsum
 """.split()
 
 # In-place twins of out-of-place ops (x.exp_() is x = exp(x) written into x's memory).

@@ -776,17 +776,7 @@ class Function:
         # read again); a user's Function gets a fresh one, as its forward may expect.
         ctx = cls._idle_ctx if cls._idle_ctx is not None else cls._backward_cls()
         ctx.needs_input_grad = _NO_GRADS
-        prev = _grad_enabled[0]
-        _grad_enabled[0] = False
-        try:
-            if cls._uses_setup_context:
-                output = cls.forward(*args)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args)
-        finally:
-            _grad_enabled[0] = prev
-        return output
+        return _run_forward(cls, ctx, args)
 
 
 _NO_GRADS = (False,) * 64
@@ -796,16 +786,22 @@ def _apply_recording(cls, args: tuple):
     node = cls._backward_cls()
     node._tracking = True
     node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    return _record(node, args, _run_forward(cls, node, args))
+
+
+def _run_forward(cls, ctx, args: tuple):
+    """cls.forward with recording switched off (a forward is one op, not a graph of ops)."""
+    prev = _grad_enabled[0]
     _grad_enabled[0] = False
     try:
         if cls._uses_setup_context:
             output = cls.forward(*args)
-            cls.setup_context(node, args, output)
+            cls.setup_context(ctx, args, output)
         else:
-            output = cls.forward(node, *args)
+            output = cls.forward(ctx, *args)
     finally:
-        _grad_enabled[0] = True  # recording happens only when grad mode was on
-    return _record(node, args, output)
+        _grad_enabled[0] = prev
+    return output
 
 
 def _record(node: BackwardNode, args: tuple, output):
