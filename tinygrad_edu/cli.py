@@ -18,8 +18,6 @@ import sys
 
 # Subcommands that later work fills in: what each will do, said honestly until it exists.
 COMING = {
-    "lessons": "listing the numbered lessons",
-    "lesson": "stepping through a lesson cell by cell",
     "train": "training the book's examples (thermometer, wine, bikes, mnist-mlp, mnist-cnn, moons)",
     "bench": "running the benchmarks against PyTorch and micrograd",
 }
@@ -70,6 +68,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_script(args.script, args.args)
 
 
+def cmd_lessons(args: argparse.Namespace) -> int:
+    """List the lessons with their numbers and titles."""
+    from tinygrad_edu.lessons import list_command
+
+    return list_command()
+
+
+def cmd_lesson(args: argparse.Namespace) -> int:
+    """Step through lesson N cell by cell, or write it as a notebook (--notebook)."""
+    from tinygrad_edu.lessons import lesson_command
+
+    color = True if args.color else False if args.no_color else None
+    return lesson_command(args.number, start=args.start, pause=not args.no_pause,
+                          notebook=args.notebook, force=args.force, out_dir=args.out,
+                          color=color)
+
+
 def cmd_coming(args: argparse.Namespace) -> int:
     print(f"tinygrad-edu {args.command}: {COMING[args.command]} is not built yet; "
           "it arrives with a later issue.")
@@ -106,6 +121,27 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("script", metavar="SCRIPT.py")
     run.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
     run.set_defaults(func=cmd_run)
+    lessons = sub.add_parser("lessons", help="list the lessons")
+    lessons.set_defaults(func=cmd_lessons)
+    lesson = sub.add_parser(
+        "lesson", help="step through lesson N cell by cell",
+        description="Show lesson N cell by cell: text, code, its output; Enter goes on, "
+        "q + Enter quits. Pictures go to --out.")
+    lesson.add_argument("number", type=int, metavar="N", help="the lesson's number "
+                        "(see `tinygrad-edu lessons`)")
+    lesson.add_argument("--no-pause", action="store_true", help="run straight through; "
+                        "stop with exit code 1 if a cell fails")
+    lesson.add_argument("--from", dest="start", type=int, default=1, metavar="K",
+                        help="start at cell K (earlier code cells run quietly first)")
+    lesson.add_argument("--notebook", nargs="?", const="", metavar="PATH",
+                        help="write the lesson as a Jupyter notebook instead of stepping "
+                        "(default ./NN_name.ipynb; PATH may be a folder)")
+    lesson.add_argument("--force", action="store_true", help="let --notebook overwrite a file")
+    lesson.add_argument("--out", metavar="DIR", help="folder for the lesson's pictures "
+                        "(default ./tinygrad_edu_out/lesson_NN)")
+    lesson.add_argument("--color", action="store_true", help="colours even when not a terminal")
+    lesson.add_argument("--no-color", action="store_true", help="no colours")
+    lesson.set_defaults(func=cmd_lesson)
     for name, what in COMING.items():
         p = sub.add_parser(name, help=f"{what} (coming)")
         p.add_argument("rest", nargs=argparse.REMAINDER)
