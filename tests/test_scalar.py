@@ -511,3 +511,13 @@ def test_make_moons_rejects_bad_arguments():
         make_moons(1)
     with pytest.raises(ValueError, match="noise must be >= 0, got -0.1"):
         make_moons(10, noise=-0.1)
+
+
+def test_layers_and_mlp_without_a_seed_use_global_randomness():
+    import random
+    random.seed(5)
+    a = MLP(2, [3, 1])
+    random.seed(5)
+    b = MLP(2, [3, 1])
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    assert len(Layer(5, 3).parameters()) == 18

@@ -19,12 +19,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from tinygrad_edu.serialization import atomic_write
 
 __all__ = ["find_data_file", "load_thermometer", "load_wine", "load_bikes", "load_text",
            "clean_words", "char_one_hot", "word_index", "word_one_hot", "read_idx",
@@ -117,21 +118,19 @@ def _download(name: str, target: Path) -> Path:
     """Fetch SOURCES[name] into `target`, keeping it only if its SHA-256 is the expected one."""
     url, expected = SOURCES[name]
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".part")
-    try:
+
+    def fetch(out) -> None:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(url, timeout=30) as response:
             while chunk := response.read(1 << 20):
                 digest.update(chunk)
                 out.write(chunk)
-        if digest.hexdigest() != expected:
+        if digest.hexdigest() != expected:  # raising here leaves no file behind
             raise OSError(f"checksum mismatch for {url}: got sha256 {digest.hexdigest()}, "
                           f"expected {expected}")
-        os.replace(tmp, target)  # atomic: a half-written file never has the real name
-        return target
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+
+    atomic_write(target, fetch)  # a half-downloaded file never has the real name
+    return target
 
 
 def _tensor(array: np.ndarray):

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from tinygrad_edu import vector as V
-from tinygrad_edu.vector import (Function, Tensor, _grad_enabled, _wrap_dim, bool_, float32,
+from tinygrad_edu.vector import (Function, Tensor, _grad_enabled, _wrap_dim, bool_,
                                  int64, kernels, result_type)
 
 Number = (builtins.int, builtins.float, builtins.bool, np.number, np.bool_)

@@ -414,10 +414,10 @@ _ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 }
 
 
-def _rng(seed: int | random.Random | None) -> random.Random | ModuleType:
+def _rng(seed: int | random.Random | ModuleType | None) -> random.Random | ModuleType:
     """Something with ``.uniform``: a random.Random for ``seed``, or for None the `random`
     module itself, so that ``random.seed(1337)`` fixes the weights as in micrograd."""
-    if seed is None:
+    if seed is None or seed is random:  # a Layer passes the module on to its Neurons
         return random
     if isinstance(seed, random.Random):
         return seed

@@ -70,7 +70,7 @@ def save(obj: Any, f) -> None:
     arrays = [_little_endian(s._host(), s.dtype) for s in encoder.storages]
     header, offsets = _header(root, encoder, arrays)
     if isinstance(f, (str, os.PathLike)):
-        _atomic_write(os.fspath(f), lambda out: _write_record(out, header, arrays, offsets))
+        atomic_write(os.fspath(f), lambda out: _write_record(out, header, arrays, offsets))
     else:
         _check_binary_file(f, "save", "write")
         _write_record(f, header, arrays, offsets)
@@ -199,7 +199,7 @@ def _write_record(out: BinaryIO, header: bytes, arrays: list[np.ndarray],
         pos = off + arr.nbytes
 
 
-def _atomic_write(path: str, write) -> None:
+def atomic_write(path, write) -> None:
     """Run `write(file)` on a temporary file beside `path`, then rename it over `path`.
 
     The rename (os.replace) is atomic: readers see the old file or the new one, never a mix.

@@ -43,7 +43,6 @@ import html
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -53,6 +52,7 @@ from typing import Any, Callable
 import graphviz
 
 from tinygrad_edu.scalar import Value, topological_order
+from tinygrad_edu.serialization import atomic_write
 from tinygrad_edu.vector import AccumulateGrad, Tensor
 
 __all__ = ["Graph", "draw_graph", "backward_steps", "save_steps", "render",
@@ -908,16 +908,9 @@ def _pipe(graph: graphviz.Digraph, fmt: str, dot_path: Path) -> bytes:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside path, then rename: never a half-written file."""
+    """Never a half-written file: see serialization.atomic_write."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: f.write(data))
 
 
 def _save_folder(graphs: list[Graph], folder: Path) -> Path:
