@@ -19,20 +19,17 @@ kernels), the ratio ours / PyTorch's (target ≤ 1.5×), and the validation accu
 --epochs epochs (target: within 1 point). The shuffling orders differ (the frameworks have
 different random generators), so the accuracies agree statistically, not bit for bit.
 
-`--profile` also runs one epoch of ours under cProfile and prints where the time goes: the
-compiled kernels (Numba) and BLAS matmuls versus the Python around them.
+`--profile` also times one epoch of ours with a stopwatch around every primitive of the kernels
+module and prints where the time goes: the compiled kernels (Numba) and BLAS matmuls versus the
+Python of the framework around them.
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
 import os
-import pstats
 import statistics
 import time
 
-import numpy as np
 import torch
 
 import tinygrad_edu as tg
@@ -102,38 +99,62 @@ def warm_up(data) -> None:
 
 
 def profile_one_epoch(data, seed: int) -> None:
+    """Time one epoch of ours with every kernel-module primitive wrapped in a stopwatch.
+
+    The primitives' own time (Numba kernels, BLAS, plus their thin Python wrappers) against the
+    epoch's wall time gives the time spent in the Python of the framework itself (autograd graph,
+    Tensor objects, shape checks, the optimizer and data-loader loops): the per-op overhead.
+    """
+    from tinygrad_edu.vector import CPU, kernels
+    module = kernels(CPU)
+    spent: dict[str, list] = {}
+    originals = {}
+    for name in [n for n in dir(module) if not n.startswith("_")]:
+        fn = getattr(module, name)
+        if callable(fn) and getattr(fn, "__module__", None) == module.__name__:
+            originals[name] = fn
+            setattr(module, name, _stopwatch(fn, spent.setdefault(name, [0, 0.0])))
     model = make_model(tg)
     loader = tg.utils.data.DataLoader(tg.utils.data.TensorDataset(data[0], data[1]),
                                       batch_size=64, shuffle=True,
                                       generator=tg.Generator().manual_seed(seed))
     optimizer = tg.optim.Adam(model.parameters(), lr=1e-3)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    wall = train_epoch(tg, model, loader, optimizer, tg.nn.CrossEntropyLoss())
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    by_file: dict[str, float] = {}
-    for (file, _, name), (_, _, tottime, _, _) in stats.stats.items():
-        if "kernels_cpu" in file:
-            key = "kernels_cpu.py (Python wrappers around the Numba kernels)"
-        elif file == "~" and ("numba" in name.lower() or "Dispatcher" in name):
-            key = "Numba compiled kernels"
-        elif file == "~" and ("matmul" in name or "dot" in name):
-            key = "BLAS matmul (numpy)"
-        elif file == "~":
-            key = "other built-ins (numpy calls, dict/list ops, ...)"
-        else:
-            key = file.split("/")[-1] if "tinygrad_edu" in file else "other Python"
-        by_file[key] = by_file.get(key, 0.0) + tottime
-    total = sum(by_file.values())
-    print(f"\nProfile of one epoch of tinygrad_edu ({wall * 1000:.0f} ms wall, "
-          f"{total * 1000:.0f} ms profiled, profiler overhead included):")
-    for key, t in sorted(by_file.items(), key=lambda kv: -kv[1])[:12]:
-        print(f"  {t * 1000:8.1f} ms  {100 * t / total:5.1f}%  {key}")
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
-    print("\nTop functions by own time:")
-    print("\n".join(out.getvalue().splitlines()[6:]))
+    try:
+        wall = train_epoch(tg, model, loader, optimizer, tg.nn.CrossEntropyLoss())
+    finally:
+        for name, fn in originals.items():
+            setattr(module, name, fn)
+    calls = sum(c for c, _ in spent.values())
+    kernel_time = sum(t for _, t in spent.values())
+    steps = len(loader)
+    print(f"\nWhere one epoch of tinygrad_edu goes ({steps} steps, {wall * 1000:.0f} ms wall):")
+    print(f"  primitives (Numba kernels, BLAS, their wrappers): {kernel_time * 1000:7.1f} ms "
+          f"({100 * kernel_time / wall:4.1f}%), {calls} calls, {calls / steps:.0f} per step")
+    python = wall - kernel_time
+    print(f"  Python around them (autograd, Tensors, checks):   {python * 1000:7.1f} ms "
+          f"({100 * python / wall:4.1f}%), {python / calls * 1e6:.1f} us per primitive call")
+    print("  by primitive:")
+    for name, (n, t) in sorted(spent.items(), key=lambda kv: -kv[1][1]):
+        if n:
+            print(f"    {name:14} {n:6d} calls {t * 1000:8.1f} ms {t / n * 1e6:8.1f} us/call")
+
+
+_depth = [0]  # primitives call each other (copy → unary): only the outermost call is timed
+
+
+def _stopwatch(fn, tally: list):
+    def timed(*args, **kwargs):
+        if _depth[0]:
+            return fn(*args, **kwargs)
+        _depth[0] += 1
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            tally[0] += 1
+            tally[1] += time.perf_counter() - start
+            _depth[0] -= 1
+    return timed
 
 
 def main() -> None:

@@ -244,6 +244,22 @@ def test_state_dict_survives_save_and_load(tmp_path):
     assert again.state[q]["step"].item() == 1.0
 
 
+def test_state_of_the_wrong_shape_is_refused_before_any_kernel_runs():
+    a = tg.ones(2, requires_grad=True)
+    opt = optim.Adam([a])
+    a.grad = tg.ones(2)
+    opt.step()
+    saved = opt.state_dict()
+    b = tg.ones(3, requires_grad=True)                 # same count of parameters, other shape
+    with pytest.raises(ValueError, match=r"state\[0\]\['exp_avg'\] has shape \[2\] but its "
+                                         r"parameter has shape \[3\]"):
+        optim.Adam([b]).load_state_dict(saved)
+    opt.state[a]["exp_avg_sq"] = tg.zeros(1)           # a hand-edited state
+    with pytest.raises(RuntimeError, match=r"shape \[1\].*does not match its parameter of "
+                                           r"shape \[2\]"):
+        opt.step()
+
+
 def test_load_state_dict_rejects_a_different_layout():
     a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
     saved = optim.SGD([a, b], lr=0.1).state_dict()

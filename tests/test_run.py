@@ -31,6 +31,8 @@ def test_torch_names_resolve_to_our_modules(tmp_path, capsys):
         import torch.utils.data
         from torch.utils.data import DataLoader
         import torch.autograd
+        import torch.backends
+        assert torch.backends.mps.is_available() is False
         print(torch.__name__, nn.__name__, F.__name__, init.__name__, optim.__name__)
         print(StepLR.__module__, DataLoader.__module__, torch.utils.data.__name__,
               torch.autograd.__name__)

@@ -20,7 +20,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -255,13 +255,10 @@ class BatchSampler(Sampler):
         self.drop_last = drop_last
 
     def __iter__(self) -> Iterator[list[int]]:
-        batch = []
-        for index in self.sampler:
-            batch.append(index)
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch and not self.drop_last:
+        indices = iter(self.sampler)
+        while batch := list(itertools.islice(indices, self.batch_size)):
+            if len(batch) < self.batch_size and self.drop_last:
+                return
             yield batch
 
     def __len__(self) -> int:
@@ -467,12 +464,12 @@ def _tensor_rows(dataset, indices: list[int]):
     if type(dataset) is not TensorDataset or any(t.dim() == 0 for t in dataset.tensors):
         return None
     n = len(dataset)
-    if any(not -n <= i < n for i in indices):
-        bad = next(i for i in indices if not -n <= i < n)
+    index = np.asarray(indices, dtype=np.int64)
+    if index.size and (index.min() < -n or index.max() >= n):
+        bad = index[(index < -n) | (index >= n)][0]
         raise IndexError(f"index {bad} is out of bounds for a dataset of size {n}")
-    index = _torch.tensor(indices, dtype=_torch.int64)
-    return [t.index_select(0, index % n if any(i < 0 for i in indices) else index)
-            for t in dataset.tensors]
+    index = _torch.from_numpy(index % n if index.size and index.min() < 0 else index)
+    return [t.index_select(0, index) for t in dataset.tensors]
 
 
 def _no_collate(sample):

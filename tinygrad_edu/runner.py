@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import os
 import runpy
 import sys
@@ -30,6 +31,11 @@ TORCH_MODULES = {
     "torch.utils": "tinygrad_edu.utils",
     "torch.utils.data": "tinygrad_edu.utils.data",
     "torch.autograd": "tinygrad_edu.autograd",
+    "torch.backends": "tinygrad_edu.backends",
+}
+# Mapped only once tinygrad_edu has them (they arrive with other work).
+OPTIONAL_TORCH_MODULES = {
+    "torch.cuda": "tinygrad_edu.cuda",
 }
 
 
@@ -52,12 +58,20 @@ class TorchAliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path=None, target=None):
         if fullname != "torch" and not fullname.startswith("torch."):
             return None
-        if fullname not in TORCH_MODULES:
+        target = TORCH_MODULES.get(fullname) or _optional(fullname)
+        if target is None:
             offered = ", ".join(TORCH_MODULES)
             raise ModuleNotFoundError(f"No module named '{fullname}': tinygrad_edu does not offer "
                                       f"{fullname} (tinygrad-edu run provides {offered})",
                                       name=fullname)
-        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(TORCH_MODULES[fullname]))
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(target))
+
+
+def _optional(fullname: str) -> str | None:
+    target = OPTIONAL_TORCH_MODULES.get(fullname)
+    if target is None or importlib.util.find_spec(target) is None:
+        return None
+    return target
 
 
 def install() -> dict:

@@ -21,7 +21,7 @@ import copy
 import math
 import warnings
 from collections import defaultdict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import tinygrad_edu as _torch
 from tinygrad_edu.vector import Tensor, no_grad, kernels as _device_kernels
@@ -47,12 +47,23 @@ def _flat(t: Tensor):
     return t._view().reshape(t.numel())
 
 
-def _fused_kernel(p: Tensor, name: str, *tensors: Tensor):
-    """The device's fused update `name` if it has one and every tensor is contiguous, else None."""
+def _fused_kernel(p: Tensor, name: str, grad: Tensor, *state: Tensor):
+    """The device's fused update `name` if it has one and p and its state are contiguous, else
+    None (then the tensor-op reference rule runs; a non-contiguous grad is copied, it is only read).
+
+    The kernel walks all the arrays with one index, unchecked: a state tensor of another shape
+    (a state_dict from a different model, a hand-edited state) must be refused here, before it
+    could make the kernel read or write past an array's end.
+    """
+    for t in (grad,) + state:
+        if t is not None and (t._shape != p._shape or t.dtype != p.dtype):
+            raise RuntimeError(f"{type(t).__name__} of shape {list(t._shape)} and dtype "
+                               f"{t.dtype} in the optimizer's state or gradient does not match "
+                               f"its parameter of shape {list(p._shape)} and dtype {p.dtype}")
     kernel = getattr(_device_kernels(p.device), name, None)
     if kernel is None:
         return None
-    for t in (p,) + tensors:
+    for t in (p,) + state:
         if t is not None and not t.is_contiguous():
             return None
     return kernel
@@ -248,7 +259,7 @@ class Optimizer:
             if index not in param_of:
                 continue  # PyTorch ignores state of parameters it does not know, too
             p = param_of[index]
-            self.state[p] = {k: _state_value_for(p, k, v) for k, v in values.items()}
+            self.state[p] = {k: _state_value_for(p, index, k, v) for k, v in values.items()}
         for group, saved in zip(self.param_groups, saved_groups):
             saved["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
@@ -272,23 +283,26 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _state_value_for(p: Tensor, key: str, value):
+def _state_value_for(p: Tensor, index, key: str, value):
     """A loaded state entry, copied onto p's device and (for floats other than 'step') p's dtype."""
     if not isinstance(value, Tensor):
         return copy.deepcopy(value)
     if key == "step":
         return value.detach().clone()
+    if value.shape != p.shape:
+        raise ValueError(f"loaded state dict: state[{index!r}][{key!r}] has shape "
+                         f"{list(value.shape)} but its parameter has shape {list(p.shape)}")
     if value.is_floating_point():
         return value.detach().to(dtype=p.dtype, device=p.device).clone()
     return value.detach().to(device=p.device).clone()
 
 
 def _typename(obj) -> str:
+    """How PyTorch names a type in its messages: 'torch.FloatTensor', 'float', 'mymodule.Net'."""
     if isinstance(obj, Tensor):
-        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor",
-                           "int64": "LongTensor"}.get(obj.dtype.name, "Tensor")
-    return type(obj).__module__ + "." + type(obj).__qualname__ \
-        if type(obj).__module__ != "builtins" else type(obj).__qualname__
+        return obj.type()
+    cls = type(obj)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
 
 
 class _Handle:
@@ -340,7 +354,7 @@ class SGD(Optimizer):
         first = buf is None
         if momentum != 0 and first:
             buf = state["momentum_buffer"] = _torch.zeros_like(p)
-        kernel = _fused_kernel(p, "sgd_step", buf)
+        kernel = _fused_kernel(p, "sgd_step", grad, buf)
         if kernel is None:
             _sgd_reference(p, grad, buf, group, first)
             return
@@ -413,7 +427,7 @@ class Adam(Optimizer):
         step = _advance(state["step"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_sq = state.get("max_exp_avg_sq") if group["amsgrad"] else None
-        kernel = _fused_kernel(p, "adam_step", exp_avg, exp_avg_sq, max_sq)
+        kernel = _fused_kernel(p, "adam_step", grad, exp_avg, exp_avg_sq, max_sq)
         if kernel is None:
             _adam_reference(p, grad, exp_avg, exp_avg_sq, max_sq, group, step)
             return
@@ -503,7 +517,7 @@ class RMSprop(Optimizer):
         square_avg = state["square_avg"]
         grad_avg = state.get("grad_avg") if group["centered"] else None
         buf = state.get("momentum_buffer") if group["momentum"] > 0 else None
-        kernel = _fused_kernel(p, "rmsprop_step", square_avg, grad_avg, buf)
+        kernel = _fused_kernel(p, "rmsprop_step", grad, square_avg, grad_avg, buf)
         if kernel is None:
             _rmsprop_reference(p, grad, square_avg, grad_avg, buf, group)
             return
@@ -583,7 +597,7 @@ class Adagrad(Optimizer):
         self._init_state(p, group)
         step = _advance(state["step"])
         state_sum = state["sum"]
-        kernel = _fused_kernel(p, "adagrad_step", state_sum)
+        kernel = _fused_kernel(p, "adagrad_step", grad, state_sum)
         if kernel is None:
             _adagrad_reference(p, grad, state_sum, group, step)
             return
