@@ -45,3 +45,11 @@ def test_demo_command_runs():
     result = run("demo", "--steps", "5")
     assert result.returncode == 0, result.stderr
     assert "step   4" in result.stdout
+
+
+def test_bench_lists_the_benchmarks_and_rejects_unknown_names(capsys):
+    assert cli.main(["bench"]) == 0
+    listing = capsys.readouterr().out
+    assert "thermometer" in listing and "scalar" in listing
+    assert cli.main(["bench", "no-such-benchmark"]) == 2
+    assert "no benchmark 'no-such-benchmark'" in capsys.readouterr().err

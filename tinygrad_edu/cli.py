@@ -19,7 +19,6 @@ import sys
 # Subcommands that later work fills in: what each will do, said honestly until it exists.
 COMING = {
     "train": "training the book's examples (thermometer, wine, bikes, mnist-mlp, mnist-cnn, moons)",
-    "bench": "running the benchmarks against PyTorch and micrograd",
 }
 
 
@@ -58,6 +57,44 @@ def cmd_graph(args: argparse.Namespace) -> int:
         return fail(str(e), 2)
     except RuntimeError as e:                   # no `dot`: the DOT source was kept
         return fail(str(e), 1)
+    return 0
+
+
+def bench_dir():
+    """The benchmark scripts: bench/ of a source checkout, or tinygrad_edu/_bench when installed."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("tinygrad_edu._bench")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0])
+    return Path(__file__).resolve().parent.parent / "bench"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """List the benchmarks, or run one (or all) in a fresh Python, passing options through."""
+    import subprocess
+
+    scripts = {p.stem.removeprefix("bench_"): p for p in sorted(bench_dir().glob("bench_*.py"))}
+    if not args.name:
+        print("Benchmarks (each prints our time, the reference's, and the ratio):")
+        for name, path in scripts.items():
+            doc = path.read_text().split('"""')[1].strip().splitlines()[0] if '"""' in \
+                path.read_text() else ""
+            print(f"  {name:16s} {doc}")
+        print("Run one with `tinygrad-edu bench NAME [options]`, or all with `tinygrad-edu bench "
+              "all`. They need torch==2.13.0 (and micrograd for `scalar`) installed.")
+        return 0
+    names = list(scripts) if args.name == "all" else [args.name]
+    for name in names:
+        if name not in scripts:
+            print(f"tinygrad-edu bench: no benchmark {name!r}; choose from "
+                  f"{', '.join(scripts)} or all", file=sys.stderr)
+            return 2
+        print(f"== {name}", flush=True)
+        code = subprocess.call([sys.executable, str(scripts[name]), *args.rest])
+        if code:
+            return code
     return 0
 
 
@@ -142,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     lesson.add_argument("--color", action="store_true", help="colours even when not a terminal")
     lesson.add_argument("--no-color", action="store_true", help="no colours")
     lesson.set_defaults(func=cmd_lesson)
+    bench = sub.add_parser("bench", help="run the benchmarks against PyTorch and micrograd",
+                           description="Without NAME, list the benchmarks; `all` runs every one.")
+    bench.add_argument("name", nargs="?", metavar="NAME")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, metavar="OPTIONS")
+    bench.set_defaults(func=cmd_bench)
     for name, what in COMING.items():
         p = sub.add_parser(name, help=f"{what} (coming)")
         p.add_argument("rest", nargs=argparse.REMAINDER)
