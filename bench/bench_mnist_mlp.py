@@ -14,6 +14,11 @@ The recipe, identical for both frameworks (one function, `train`, given either m
 * both models start from the same weights (PyTorch's default init under manual_seed(seed),
   copied into ours).
 
+Threads: each framework uses its defaults (PyTorch its intra-op pool, ours Numba's threads for
+big kernels and numpy's BLAS threads for matmul). On a shared, oversubscribed machine multi-
+threaded timings of both collapse unpredictably; compare single-threaded there:
+`OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 python ...`.
+
 Printed: the epoch time of each (median over the epochs, after a warm-up that compiles our
 kernels), the ratio ours / PyTorch's (target ≤ 1.5×), and the validation accuracy of each after
 --epochs epochs (target: within 1 point). The shuffling orders differ (the frameworks have
@@ -98,6 +103,37 @@ def warm_up(data) -> None:
     accuracy(tg, model, data[2][:64], data[3][:64])
 
 
+def phases(lib, data, seed: int) -> dict[str, float]:
+    """One epoch (after one to warm up) split into its phases, in ms: loading batches, forward
+    (model and loss), zero_grad, backward, optimizer step."""
+    model = make_model(lib)
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = lib.nn.CrossEntropyLoss()
+    loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(data[0], data[1]),
+                                       batch_size=64, shuffle=True,
+                                       generator=lib.Generator().manual_seed(seed))
+    for epoch in range(2):
+        spent = dict(load=0.0, forward=0.0, zero_grad=0.0, backward=0.0, step=0.0)
+        batches = iter(loader)
+        while True:
+            t0 = time.perf_counter()
+            batch = next(batches, None)
+            if batch is None:
+                break
+            t1 = time.perf_counter()
+            loss = loss_fn(model(batch[0]), batch[1])
+            t2 = time.perf_counter()
+            optimizer.zero_grad()
+            t3 = time.perf_counter()
+            loss.backward()
+            t4 = time.perf_counter()
+            optimizer.step()
+            t5 = time.perf_counter()
+            for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                spent[key] += dt * 1000
+    return spent
+
+
 def profile_one_epoch(data, seed: int) -> None:
     """Time one epoch of ours with every kernel-module primitive wrapped in a stopwatch.
 
@@ -169,7 +205,10 @@ def main() -> None:
     torch_data = tuple(torch.from_numpy(t.numpy().copy()) for t in ours_data)
     print(f"MNIST ({mnist.split} split): {len(ours_data[0])} training images, "
           f"{len(ours_data[2])} validation images; batch 64, Adam lr 1e-3, {args.epochs} epochs")
-    print(f"PyTorch {torch.__version__} using {torch.get_num_threads()} threads")
+    import numba
+    print(f"PyTorch {torch.__version__} using {torch.get_num_threads()} threads; tinygrad_edu's "
+          f"Numba kernels {numba.get_num_threads()} threads, BLAS threads per "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
 
     torch.manual_seed(args.seed)
     torch_model = make_model(torch)
@@ -188,6 +227,11 @@ def main() -> None:
           f"PyTorch {torch_acc * 100:.2f}%, difference {abs(our_acc - torch_acc) * 100:.2f} "
           "points (target <= 1)")
     if args.profile:
+        ours_phases, torch_phases = phases(tg, ours_data, args.seed), phases(torch, torch_data,
+                                                                          args.seed)
+        print("\nOne epoch by phase (ms):       " + "".join(f"{k:>11}" for k in ours_phases))
+        for label, spent in (("tinygrad_edu", ours_phases), ("PyTorch", torch_phases)):
+            print(f"  {label:28}" + "".join(f"{v:11.1f}" for v in spent.values()))
         profile_one_epoch(ours_data, args.seed)
 
 
