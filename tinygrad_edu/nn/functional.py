@@ -367,6 +367,41 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     return input.mul_(mask) if inplace else input * mask
 
 
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout: in training, zero each whole channel (dim 1) of every sample with
+    probability p and scale the others by 1/(1-p); mask of shape (N, C, 1, 1) broadcast over
+    the pixels. As PyTorch (with its warnings), a 3-D input is taken as (N, C, L)."""
+    _check_tensor(input, "dropout2d")
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.dim() not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. To retain "
+                      "the behavior and silence this warning, please use dropout instead. Note "
+                      "that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension "
+                      "(i.e. 3D or 4D inputs).", UserWarning, stacklevel=2)
+    if input.dim() == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+                      "W). To maintain the 1D channel-wise dropout behavior, please switch to "
+                      "using dropout1d instead.", UserWarning, stacklevel=2)
+    if input.dim() < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if not training or p == 0.0:
+        return input
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.dim() - 2)
+    if p == 1.0:
+        mask = tg.zeros(mask_shape, dtype=input.dtype, device=input.device)
+    else:
+        mask = tg.empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+        mask.div_(1 - p)
+    return input.mul_(mask) if inplace else input * mask
+
+
 # ====================================================================================== embedding
 
 
@@ -1150,3 +1185,10 @@ def _kl_terms(input: Tensor, target: Tensor, log_target: bool) -> Tensor:
     # y log y is 0 at y = 0 (the limit), not 0 * -inf = nan
     ylogy = tg.where(target > 0, target * tg.where(target > 0, target, 1.0).log(), 0.0)
     return ylogy - target * input
+
+
+# ========================================================================= convolution, pooling
+# Defined beside their layers, in conv.py and pooling.py (imported last: they use this module).
+from tinygrad_edu.nn.conv import conv1d, conv2d  # noqa: E402,F401
+from tinygrad_edu.nn.pooling import (adaptive_avg_pool2d, avg_pool2d,  # noqa: E402,F401
+                                     max_pool2d, max_pool2d_with_indices)

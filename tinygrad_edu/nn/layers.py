@@ -1,6 +1,6 @@
-"""Layers with (or without) weights: Linear, Identity, Flatten/Unflatten, Dropout, Embedding,
-LayerNorm and BatchNorm1d. Each holds its parameters and calls a function of `nn.functional`
-in `forward`; the math lives there."""
+"""Layers with (or without) weights: Linear, Identity, Flatten/Unflatten, Dropout, Dropout2d,
+Embedding, LayerNorm, BatchNorm1d and BatchNorm2d. Each holds its parameters and calls a
+function of `nn.functional` in `forward`; the math lives there."""
 from __future__ import annotations
 
 import math
@@ -101,6 +101,26 @@ class Dropout(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Module):
+    """Channel dropout: in training, zeroes whole channels of (N, C, H, W) inputs with
+    probability p and scales the rest by 1/(1-p); in eval mode, the identity. Neighbouring
+    pixels of a feature map are strongly correlated, so dropping single pixels (Dropout)
+    regularises a conv net little; dropping a whole map does."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if p < 0 or p > 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -216,7 +236,7 @@ class _BatchNorm(Module):
     buffers running_mean/running_var: r <- (1 - momentum) r + momentum * batch_stat, with the
     unbiased variance for running_var (momentum=None: a plain cumulative average,
     momentum = 1 / num_batches_tracked). Eval: normalise with the running statistics.
-    Subclasses (BatchNorm1d, later BatchNorm2d) only say which input ranks they accept.
+    Subclasses (BatchNorm1d, BatchNorm2d) only say which input ranks they accept.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -294,3 +314,12 @@ class BatchNorm1d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:
         if input.dim() not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) inputs: each channel is normalised with statistics
+    over the batch and all its pixels (see _BatchNorm)."""
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() != 4:
+            raise ValueError(f"expected 4D input (got {input.dim()}D input)")
