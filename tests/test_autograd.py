@@ -281,3 +281,27 @@ def test_unbind_iteration_thermometer_style():
     tw, tb = tp
     ((tw * torch.tensor([3.0, 4.0]) + tb) ** 2).mean().backward()
     assert_same(params.grad, tp.grad)
+
+
+def test_leaf_gradients_never_alias_each_other_or_intermediates():
+    """AccumulateGrad keeps a fresh gradient without copying it, but only when nothing else can
+    see it: two leaves fed the same gradient must still get separate tensors."""
+    x = tg.ones(3, requires_grad=True)
+    w = tg.ones(3, requires_grad=True)
+    (x + w).sum().backward()
+    assert x.grad.storage() is not w.grad.storage()
+    x.grad.add_(1)
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    a = tg.ones(2, 3, requires_grad=True)
+    b = tg.ones(2, 3, requires_grad=True)
+    c = a * 2
+    (c + b).sum().backward()
+    assert a.grad.storage() is not b.grad.storage()
+    b.grad.zero_()
+    assert a.grad.tolist() == [[2.0] * 3] * 2
+    weight = tg.ones(4, 3, requires_grad=True)
+    out = tg.ones(5, 3) @ weight.t()
+    kept = out.detach()
+    out.sum().backward()
+    assert weight.grad.is_contiguous() and weight.grad.tolist() == [[5.0] * 3] * 4
+    assert weight.grad.storage() is not kept.storage()

@@ -1304,9 +1304,25 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        ga = sum_to_shape(grad @ b.mT, a._shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to_shape(a.mT @ grad, b._shape) if ctx.needs_input_grad[1] else None
+        ga = sum_to_shape(_matmul_grad(grad, b.mT, a), a._shape) if ctx.needs_input_grad[0] \
+            else None
+        gb = sum_to_shape(_matmul_grad(a.mT, grad, b), b._shape) if ctx.needs_input_grad[1] \
+            else None
         return ga, gb
+
+
+def _matmul_grad(x: Tensor, y: Tensor, like: Tensor) -> Tensor:
+    """x @ y, laid out like `like`: for a transposed input (as Linear's weight.t()), compute
+    (y^T x^T)^T so the gradient comes out transposed too and needs no copy (as PyTorch does)."""
+    if like.dim() >= 2 and _is_transposed(like):
+        return (y.mT @ x.mT).mT
+    return x @ y
+
+
+def _is_transposed(t: Tensor) -> bool:
+    """Column-major in its last two dims: a .t() / .mT of a contiguous matrix."""
+    rows, cols = t._shape[-2:]
+    return t._strides[-2] == 1 and t._strides[-1] == rows and rows > 1 and cols > 1
 
 
 class BatchMatMul(MatMul):
@@ -1417,8 +1433,8 @@ class Addmm(Function):
         g_bias = sum_to_shape(grad * ctx.beta if ctx.beta != 1 else grad, ctx.bias_shape) \
             if need[0] else None
         g = grad * ctx.alpha if ctx.alpha != 1 else grad
-        return (g_bias, g @ b.t() if need[1] else None, a.t() @ g if need[2] else None,
-                None, None)
+        return (g_bias, _matmul_grad(g, b.t(), a) if need[1] else None,
+                _matmul_grad(a.t(), g, b) if need[2] else None, None, None)
 
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
@@ -3046,9 +3062,19 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
 
 
 def random_(self: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
+    """Integers from [low, high); by default from 0 up to what the dtype holds exactly."""
     if high is None:
-        low, high = 0, low if low else 2 ** 24
+        low, high = 0, low if low else _random_upper_bound(self.dtype)
     return _fill_random(self, V._rng(generator).integers(low, high, self._shape))
+
+
+def _random_upper_bound(dt: V.dtype) -> int:
+    """PyTorch's default range for random_(): every integer the dtype represents exactly."""
+    if dt is bool_:
+        return 2
+    if dt.is_floating_point:
+        return 2 ** (24 if dt is V.float32 else 53) + 1
+    return builtins.int(np.iinfo(dt.np_dtype).max) + 1
 
 
 def _fill_random(self: Tensor, host: np.ndarray) -> Tensor:

@@ -32,6 +32,8 @@ TORCH_MODULES = {
     "torch.utils.data": "tinygrad_edu.utils.data",
     "torch.autograd": "tinygrad_edu.autograd",
     "torch.backends": "tinygrad_edu.backends",
+    "torch.backends.cudnn": "tinygrad_edu.backends.cudnn",
+    "torch.backends.mps": "tinygrad_edu.backends.mps",
 }
 # Mapped only once tinygrad_edu has them (they arrive with other work).
 OPTIONAL_TORCH_MODULES = {

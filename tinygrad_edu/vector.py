@@ -26,6 +26,7 @@ import heapq
 import importlib
 import itertools
 import math
+import sys
 import warnings
 import weakref
 from typing import Any, Callable, Sequence
@@ -585,14 +586,40 @@ class AccumulateGrad(Node):
         if _grad_enabled[0]:  # create_graph: the gradient itself stays differentiable
             var._grad = grad if var._grad is None else var._grad + grad
         elif var._grad is None:
-            # A fresh, contiguous copy: `grad` may be a broadcast view or shared with other leaves.
-            var._grad = grad.detach().clone(memory_format=contiguous_format)
+            var._grad = grad if _can_steal(grad, var) else \
+                grad.detach().clone(memory_format=contiguous_format)
         else:
             var._grad.add_(grad)
         if var._post_accumulate_hooks:
             for fn in list(var._post_accumulate_hooks.values()):
                 fn(var)
         return ()
+
+
+# References to an incoming gradient that exist anyway while AccumulateGrad looks at it: the
+# engine's input buffer list, the argument tuple of apply, apply's and _can_steal's parameters,
+# and getrefcount's own argument.
+_ENGINE_REFS = 5
+
+
+def _can_steal(grad: "Tensor", var: "Tensor") -> bool:
+    """May `grad` become `var.grad` as it is, without a copy? Only if nothing else can see it
+    (as PyTorch's AccumulateGrad keeps a gradient whose use count is 1): a contiguous tensor
+    covering its whole storage, whose object, storage and view base nobody else references."""
+    if not (type(grad) is Tensor and grad.grad_fn is None and grad._shape == var._shape
+            and grad._storage.dtype is var._storage.dtype and grad._offset == 0
+            and grad.is_contiguous() and grad._storage.size() == grad.numel()
+            and sys.getrefcount(grad) <= _ENGINE_REFS):
+        return False
+    holders = 2  # grad's own slot, and getrefcount's argument
+    if grad._base is not None:  # e.g. the transpose of a fresh matmul result
+        if sys.getrefcount(grad._base) > 2:
+            return False
+        holders += 1
+    if sys.getrefcount(grad._storage) > holders:
+        return False
+    grad._base = None  # its base was reachable only through it
+    return True
 
 
 def _edge(t: "Tensor") -> tuple:
@@ -934,6 +961,9 @@ def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_grap
                 dependencies[nxt] = left
                 if left == 0:
                     heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+            # Drop our references to the gradients we passed on, so that AccumulateGrad can see
+            # when it is the only holder of one and keep it without a copy (_can_steal).
+            grad_inputs = g = incoming = None
             if not retain_graph:
                 node._release()
     finally:
@@ -1680,7 +1710,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
         host = data.detach().cpu()._view()
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, (np.ndarray, np.generic)):  # a numpy scalar keeps its dtype too
+        data = np.asarray(data)
         if data.dtype not in _DTYPE_OF_NUMPY:
             as_dtype(data.dtype)  # raises a clear TypeError
         host = data
