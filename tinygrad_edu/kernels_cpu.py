@@ -11,15 +11,15 @@ primitive picks the cheapest loop that fits the arrays' layout:
                  the innermost dimension is specialised for the usual stride patterns;
     parallel     the strided loop with `prange`, only for arrays big enough to pay for threads.
 
-How an op gets its kernels. The math of every op is written once, as the scalar functions
-`unary_scalar(op, x)` and `binary_scalar(op, a, b)`: an if/elif chain over small integer op
-codes. A factory (`_unary_kernels(op)`, ...) writes the loops with `op` captured from its
-closure; Numba treats that integer as a compile-time constant, drops every other branch, and
-the loop it compiles is the loop you would have written by hand for that one op (it vectorizes
-to SIMD as well as `np.add`). Kernels are built per op name on first use and compiled per dtype
-on first call; they are cached on disk (`cache=True`), so nothing compiles at import and a
-second run starts fast. Only plain integers go into the closures: the on-disk cache keys on
-their pickled value, which is the same in every process.
+How an op gets its kernels. The math of every op is written once, one line each, in the
+tables UNARY_MATH and BINARY_MATH (what one output element is). A factory (`_unary_kernels(op)`,
+...) writes the loops with the op's integer code captured from its closure; Numba treats that
+integer as a compile-time constant and inlines that op's line into the loop, so the loop it
+compiles is the one you would write by hand for that op (it vectorizes to SIMD as well as
+`np.add`). Kernels are built per op name on first use and compiled per dtype on first call;
+they are cached on disk (`cache=True`), so nothing compiles at import and a second run starts
+fast. Only plain integers go into the closures: the on-disk cache keys on their pickled value,
+which is the same in every process.
 
 Number semantics follow PyTorch: `remainder` and `floor_divide` round toward -inf (Python's
 rule), `round` is half-to-even, `maximum`/`minimum`/`max`/`min` propagate NaN, `sign(nan)` is 0,
@@ -39,7 +39,7 @@ from numba.extending import intrinsic, overload
 from numba.np.numpy_support import as_dtype
 
 __all__ = [
-    "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS", "ARGREDUCE_OPS", "PARALLEL_MIN",
+    "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS", "ARGREDUCE_OPS",
     "empty", "from_numpy", "to_numpy", "as_strided", "fill", "copy",
     "unary", "binary", "where", "reduce", "argreduce", "matmul", "matmul_tiled",
     "gather", "scatter", "index_select", "index_add", "take", "put", "nonzero", "sort",
@@ -51,37 +51,6 @@ PARALLEL_MIN = 1 << 16
 # A strided kernel splits each row into chunks of at most this many elements: the unit of work
 # a thread takes, so that even a single long row (a 1-D array) is shared between threads.
 CHUNK = 8192
-
-# ------------------------------------------------------------------------------------ op codes
-# One table per kind of op: the position of a name is its code. The named constants are what
-# the scalar functions compare against; tests check that they agree with the tables.
-
-UNARY_OPS = ("neg", "abs", "sign", "exp", "log", "log2", "log1p", "expm1", "sqrt", "rsqrt",
-             "square", "reciprocal", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "gelu",
-             "erf", "floor", "ceil", "round", "trunc", "logical_not", "bitwise_not", "isnan",
-             "isinf")
-(NEG, ABS, SIGN, EXP, LOG, LOG2, LOG1P, EXPM1, SQRT, RSQRT, SQUARE, RECIPROCAL, SIN, COS, TAN,
- TANH, SIGMOID, RELU, GELU, ERF, FLOOR, CEIL, ROUND, TRUNC, LOGICAL_NOT, BITWISE_NOT, ISNAN,
- ISINF) = range(len(UNARY_OPS))
-# Two internal unary ops that implement `copy`: the value itself (the store converts it), and
-# float -> int64 first, so that a float stored into uint8 or int8 truncates and then wraps
-# (as PyTorch does: -1.0 -> 255) instead of hitting an undefined float-to-unsigned conversion.
-IDENTITY, TO_INT = len(UNARY_OPS), len(UNARY_OPS) + 1
-_UNARY_CODES = {name: code for code, name in enumerate(UNARY_OPS)}
-_UNARY_CODES.update({"_identity": IDENTITY, "_to_int": TO_INT})
-
-BINARY_OPS = ("add", "sub", "mul", "div", "floor_divide", "remainder", "pow", "maximum",
-              "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
-              "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "atan2",
-              "relu_backward", "tanh_backward", "sigmoid_backward", "gelu_backward")
-(ADD, SUB, MUL, DIV, FLOOR_DIVIDE, REMAINDER, POW, MAXIMUM, MINIMUM, EQ, NE, LT, LE, GT, GE,
- LOGICAL_AND, LOGICAL_OR, LOGICAL_XOR, BITWISE_AND, BITWISE_OR, BITWISE_XOR, ATAN2,
- RELU_BACKWARD, TANH_BACKWARD, SIGMOID_BACKWARD, GELU_BACKWARD) = range(len(BINARY_OPS))
-_BINARY_CODES = {name: code for code, name in enumerate(BINARY_OPS)}
-
-REDUCE_OPS = ("sum", "prod", "max", "min", "any", "all")
-SUM, PROD, MAX, MIN, ANY, ALL = range(len(REDUCE_OPS))
-_REDUCE_CODES = {name: code for code, name in enumerate(REDUCE_OPS)}
 
 ARGREDUCE_OPS = ("argmax", "argmin")
 
@@ -157,7 +126,7 @@ _ZERO, _HALF, _ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
 _SQRT1_2 = 0.7071067811865476         # 1/sqrt(2)
 _INV_SQRT_2PI = 0.3989422804014327    # 1/sqrt(2*pi)
 
-# ------------------------------------------------------------------------- float32 exp by hand
+# ------------------------------------------------------------------ float32 exp and tanh by hand
 # Numba's math.exp on float32 calls the C library once per element; numpy uses SIMD and is ~8x
 # faster. This version is plain arithmetic, so LLVM vectorizes the loop around it. Measured over
 # every float32 input: at most ~1 ulp from the correctly rounded result.
@@ -205,7 +174,33 @@ def _exp_float32(x):
     return y if x == x else x
 
 
-_exp = _by_type(lambda x: math.exp(x), lambda x: math.exp(x), for_float32=_exp_float32.py_func)
+_exp = _by_type(lambda x: math.exp(x), lambda x: math.exp(x), _exp_float32.py_func)
+
+# tanh likewise (the C library's is ~50x slower than numpy's SIMD one): Cephes' tanhf. Over
+# float32 inputs it is within 1.31 ulp, and correctly rounded more often than the C library's.
+_TANH_P = tuple(np.float32(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
+                                        1.33314422036e-1, -3.33332819422e-1))
+_TANH_SMALL, _TWO = np.float32(0.625), np.float32(2.0)
+
+
+@njit(inline="always")
+def _tanh_float32(x):
+    """tanh(x) for float32 x without a library call.
+
+    For |x| >= 0.625, tanh|x| = 1 - 2 / (e^(2|x|) + 1), with x's sign (e^(2|x|) = inf for large
+    |x| gives exactly 1). Near 0 that formula would subtract two numbers close to 1 and lose
+    digits, so below 0.625 use the odd polynomial tanh x = x + x^3 p(x^2) instead. Both are
+    computed and one is picked, which keeps the loop free of branches (vectorizable).
+    """
+    p0, p1, p2, p3, p4 = _TANH_P
+    z = x * x
+    near_zero = ((((p0 * z + p1) * z + p2) * z + p3) * z + p4) * z * x + x
+    ax = abs(x)
+    far = _ONE - _TWO / (_exp_float32(ax + ax) + _ONE)
+    return near_zero if ax < _TANH_SMALL else (far if x >= 0 else -far)   # NaN: far is NaN
+
+
+_tanh = _by_type(lambda x: math.tanh(x), lambda x: math.tanh(x), _tanh_float32.py_func)
 
 # ----------------------------------------------------------------------- per-type scalar math
 
@@ -305,193 +300,167 @@ def _gelu_backward(grad, x):
 
 
 # -------------------------------------------------------------------- the math of every op
+# What one element of the output is, one line per op. Every kernel is a loop around one of these.
+# `a` and `b` have one dtype; with float32 data the constants above keep the math in float32.
+
+UNARY_MATH = {
+    "neg": lambda x: -x,
+    "abs": lambda x: abs(x),
+    "sign": lambda x: (x > 0) - (x < 0),           # -1, 0 or 1; sign(nan) = 0 as in PyTorch
+    "exp": lambda x: _exp(x),
+    "log": lambda x: math.log(x),
+    "log2": lambda x: math.log2(x),
+    "log1p": lambda x: math.log1p(x),
+    "expm1": lambda x: math.expm1(x),
+    "sqrt": lambda x: math.sqrt(x),
+    "rsqrt": lambda x: _ONE / math.sqrt(x),
+    "square": lambda x: x * x,
+    "reciprocal": lambda x: _ONE / x,
+    "sin": lambda x: math.sin(x),
+    "cos": lambda x: math.cos(x),
+    "tan": lambda x: math.tan(x),
+    "tanh": lambda x: _tanh(x),
+    "sigmoid": lambda x: _sigmoid(x),
+    "relu": lambda x: _zero_like(x) if x < 0 else x,    # NaN is not < 0: relu(nan) = nan
+    "gelu": lambda x: _gelu(x),
+    "erf": lambda x: math.erf(x),
+    "floor": lambda x: _floor(x),
+    "ceil": lambda x: _ceil(x),
+    "round": lambda x: _round(x),
+    "trunc": lambda x: _trunc(x),
+    "logical_not": lambda x: x == 0,
+    "bitwise_not": lambda x: ~x,                   # on bools Numba's ~ is `not`, as in PyTorch
+    "isnan": lambda x: x != x,
+    "isinf": lambda x: (x == np.inf) | (x == -np.inf),
+    # the two conversions behind copy(): the value itself (the store converts it), and
+    # float -> int64 first, so that a float stored into uint8 or int8 truncates and then wraps
+    # (PyTorch: -1.0 -> 255) instead of meeting an undefined float-to-unsigned conversion
+    "_identity": lambda x: x,
+    "_to_int": lambda x: np.int64(x),
+}
+
+BINARY_MATH = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "floor_divide": lambda a, b: _floor_divide(a, b),
+    "remainder": lambda a, b: _remainder(a, b),
+    "pow": lambda a, b: _pow(a, b),
+    "maximum": lambda a, b: a if (a > b) | (a != a) else b,     # a NaN on either side wins
+    "minimum": lambda a, b: a if (a < b) | (a != a) else b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "logical_and": lambda a, b: (a != 0) & (b != 0),
+    "logical_or": lambda a, b: (a != 0) | (b != 0),
+    "logical_xor": lambda a, b: (a != 0) != (b != 0),
+    "bitwise_and": lambda a, b: a & b,
+    "bitwise_or": lambda a, b: a | b,
+    "bitwise_xor": lambda a, b: a ^ b,
+    "atan2": lambda a, b: math.atan2(a, b),
+    # derivatives for backward passes; a is the incoming gradient. relu_backward(grad, x) is
+    # PyTorch's threshold_backward: 0 where x <= 0, so a NaN input passes the gradient on
+    "relu_backward": lambda grad, x: _zero_like(grad) if x <= 0 else grad,
+    "tanh_backward": lambda grad, y: grad * (_ONE - y * y),        # y = tanh(x)
+    "sigmoid_backward": lambda grad, y: grad * (_ONE - y) * y,     # y = sigmoid(x)
+    "gelu_backward": lambda grad, x: _gelu_backward(grad, x),
+}
+
+UNARY_OPS = tuple(name for name in UNARY_MATH if not name.startswith("_"))
+BINARY_OPS = tuple(BINARY_MATH)
+_UNARY_CODES = {name: code for code, name in enumerate(UNARY_MATH)}
+_BINARY_CODES = {name: code for code, name in enumerate(BINARY_MATH)}
+_UNARY_FUNCTIONS = tuple(UNARY_MATH.values())
+_BINARY_FUNCTIONS = tuple(BINARY_MATH.values())
 
 
-@njit(inline="always")
-def unary_scalar(op, x):
-    """op(x) for one element. `op` is a compile-time constant in every kernel, so only one
-    branch survives compilation."""
-    if op == NEG:
-        return -x
-    elif op == ABS:
-        return abs(x)
-    elif op == SIGN:
-        return (x > 0) - (x < 0)          # -1, 0 or 1; NaN -> 0 as in PyTorch
-    elif op == EXP:
-        return _exp(x)
-    elif op == LOG:
-        return math.log(x)
-    elif op == LOG2:
-        return math.log2(x)
-    elif op == LOG1P:
-        return math.log1p(x)
-    elif op == EXPM1:
-        return math.expm1(x)
-    elif op == SQRT:
-        return math.sqrt(x)
-    elif op == RSQRT:
-        return _ONE / math.sqrt(x)
-    elif op == SQUARE:
-        return x * x
-    elif op == RECIPROCAL:
-        return _ONE / x
-    elif op == SIN:
-        return math.sin(x)
-    elif op == COS:
-        return math.cos(x)
-    elif op == TAN:
-        return math.tan(x)
-    elif op == TANH:
-        return math.tanh(x)
-    elif op == SIGMOID:
-        return _sigmoid(x)
-    elif op == RELU:
-        return _zero_like(x) if x < 0 else x   # NaN is not < 0: relu(nan) = nan
-    elif op == GELU:
-        return _gelu(x)
-    elif op == ERF:
-        return math.erf(x)
-    elif op == FLOOR:
-        return _floor(x)
-    elif op == CEIL:
-        return _ceil(x)
-    elif op == ROUND:
-        return _round(x)
-    elif op == TRUNC:
-        return _trunc(x)
-    elif op == LOGICAL_NOT:
-        return x == 0
-    elif op == BITWISE_NOT:
-        return ~x                          # on bools Numba's ~ is logical not, as in PyTorch
-    elif op == ISNAN:
-        return x != x
-    elif op == ISINF:
-        return (x == np.inf) | (x == -np.inf)
-    elif op == IDENTITY:
-        return x
-    else:  # TO_INT
-        return np.int64(x)
+# For each reduction: the accumulator before any element (given the first one), and the
+# accumulator after one more element x. Sum and prod start from a literal int, which Numba
+# widens to int64 for integer and bool data and to float64 for float data: float32 sums
+# accumulate in float64.
+REDUCE_MATH = {
+    "sum": (lambda first: 0, lambda acc, x: acc + x),
+    "prod": (lambda first: 1, lambda acc, x: acc * x),
+    "max": (lambda first: first, lambda acc, x: x if (x > acc) | (x != x) else acc),  # NaN wins
+    "min": (lambda first: first, lambda acc, x: x if (x < acc) | (x != x) else acc),
+    "any": (lambda first: False, lambda acc, x: acc | (x != 0)),
+    "all": (lambda first: True, lambda acc, x: acc & (x != 0)),
+}
+REDUCE_OPS = tuple(REDUCE_MATH)
+_REDUCE_CODES = {name: code for code, name in enumerate(REDUCE_MATH)}
+_REDUCE_INITS = tuple(init for init, _ in REDUCE_MATH.values())
+_REDUCE_COMBINES = tuple(combine for _, combine in REDUCE_MATH.values())
 
 
-@njit(inline="always")
-def binary_scalar(op, a, b):
-    """op(a, b) for one pair of elements (see unary_scalar)."""
-    if op == ADD:
-        return a + b
-    elif op == SUB:
-        return a - b
-    elif op == MUL:
-        return a * b
-    elif op == DIV:
-        return a / b
-    elif op == FLOOR_DIVIDE:
-        return _floor_divide(a, b)
-    elif op == REMAINDER:
-        return _remainder(a, b)
-    elif op == POW:
-        return _pow(a, b)
-    elif op == MAXIMUM:
-        return a if (a > b) | (a != a) else b   # a NaN on either side wins
-    elif op == MINIMUM:
-        return a if (a < b) | (a != a) else b
-    elif op == EQ:
-        return a == b
-    elif op == NE:
-        return a != b
-    elif op == LT:
-        return a < b
-    elif op == LE:
-        return a <= b
-    elif op == GT:
-        return a > b
-    elif op == GE:
-        return a >= b
-    elif op == LOGICAL_AND:
-        return (a != 0) & (b != 0)
-    elif op == LOGICAL_OR:
-        return (a != 0) | (b != 0)
-    elif op == LOGICAL_XOR:
-        return (a != 0) != (b != 0)
-    elif op == BITWISE_AND:
-        return a & b
-    elif op == BITWISE_OR:
-        return a | b
-    elif op == BITWISE_XOR:
-        return a ^ b
-    elif op == ATAN2:
-        return math.atan2(a, b)
-    elif op == RELU_BACKWARD:              # a = grad, b = x: PyTorch's threshold_backward,
-        return _zero_like(a) if b <= 0 else a   # so a NaN input passes the gradient through
-    elif op == TANH_BACKWARD:              # a = grad, b = y = tanh(x)
-        return a * (_ONE - b * b)
-    elif op == SIGMOID_BACKWARD:           # a = grad, b = y = sigmoid(x)
-        return a * (_ONE - b) * b
-    else:  # GELU_BACKWARD: a = grad, b = x
-        return _gelu_backward(a, b)
+# How a kernel reaches the math of its op. The kernel factories capture the op's code, a plain
+# int (it keys Numba's on-disk cache, and an int pickles the same in every process). Numba sees
+# that closure int as a constant, so `unary_op(op, x)` below resolves, while the kernel is being
+# compiled, to the table entry of that one op, inlined into the loop: the loop compiles to what
+# you would write by hand for that op. (An if/elif chain over all ops, pruned to one branch,
+# gives the same code but takes Numba twice as long to compile for each op and dtype.)
 
 
-@njit(inline="always")
-def reduce_init(op, first):
-    """The accumulator before any element: 0 for sum and 1 for prod (a literal int, so Numba
-    widens it to int64 for integer data and float64 for float data), the first element for
-    max/min, False for any, True for all."""
-    if op == SUM:
-        return 0
-    elif op == PROD:
-        return 1
-    elif op == MAX or op == MIN:
-        return first
-    elif op == ANY:
-        return False
-    else:
-        return True
+def unary_op(op: int, x):
+    """UNARY_MATH entry number `op` applied to x (also callable from plain Python)."""
+    return _UNARY_FUNCTIONS[op](x)
 
 
-@njit(inline="always")
-def reduce_combine(op, acc, x):
-    """The accumulator after one more element x."""
-    if op == SUM:
-        return acc + x
-    elif op == PROD:
-        return acc * x
-    elif op == MAX:
-        return x if (x > acc) | (x != x) else acc   # once NaN, stays NaN
-    elif op == MIN:
-        return x if (x < acc) | (x != x) else acc
-    elif op == ANY:
-        return acc | (x != 0)
-    else:
-        return acc & (x != 0)
+def binary_op(op: int, a, b):
+    """BINARY_MATH entry number `op` applied to a and b."""
+    return _BINARY_FUNCTIONS[op](a, b)
 
 
-# The loops call the chains through these two entry points. For a constant `op` each compiles the
-# chain once, as a small function of its own (per op and dtype), which the loops call and LLVM
-# inlines back. Inlining the whole chain into every loop copy instead makes Numba's IR inliner
-# take seconds per kernel (7 s for a strided binary kernel, 1 s this way).
+def reduce_init(op: int, first):
+    """The starting accumulator of REDUCE_MATH entry number `op`."""
+    return _REDUCE_INITS[op](first)
 
 
-def unary_op(op, x):
-    """unary_scalar(op, x), compiled once per op code."""
-    return unary_scalar(op, x)
+def reduce_combine(op: int, acc, x):
+    """The accumulator of REDUCE_MATH entry number `op` after one more element."""
+    return _REDUCE_COMBINES[op](acc, x)
 
 
-def binary_op(op, a, b):
-    """binary_scalar(op, a, b), compiled once per op code."""
-    return binary_scalar(op, a, b)
+_INLINED: dict = {}
+
+
+def _inlined(function):
+    """`function` compiled for inlining into kernels (made once, on first use)."""
+    jitted = _INLINED.get(function)
+    if jitted is None:
+        jitted = _INLINED[function] = njit(inline="always")(function)
+    return jitted
 
 
 @overload(unary_op, prefer_literal=True)
-def _unary_op_for(op, x):
+def _unary_op_typed(op, x):
     if isinstance(op, types.IntegerLiteral):
-        code = op.literal_value
-        return lambda op, x: unary_scalar(code, x)
+        math_of_op = _inlined(_UNARY_FUNCTIONS[op.literal_value])
+        return lambda op, x: math_of_op(x)
 
 
 @overload(binary_op, prefer_literal=True)
-def _binary_op_for(op, a, b):
+def _binary_op_typed(op, a, b):
     if isinstance(op, types.IntegerLiteral):
-        code = op.literal_value
-        return lambda op, a, b: binary_scalar(code, a, b)
+        math_of_op = _inlined(_BINARY_FUNCTIONS[op.literal_value])
+        return lambda op, a, b: math_of_op(a, b)
+
+
+@overload(reduce_init, prefer_literal=True)
+def _reduce_init_typed(op, first):
+    if isinstance(op, types.IntegerLiteral):
+        math_of_op = _inlined(_REDUCE_INITS[op.literal_value])
+        return lambda op, first: math_of_op(first)
+
+
+@overload(reduce_combine, prefer_literal=True)
+def _reduce_combine_typed(op, acc, x):
+    if isinstance(op, types.IntegerLiteral):
+        math_of_op = _inlined(_REDUCE_COMBINES[op.literal_value])
+        return lambda op, acc, x: math_of_op(acc, x)
 
 
 # ------------------------------------------------------------------ strided loops (meta table)
@@ -505,6 +474,7 @@ def _binary_op_for(op, a, b):
 def _offset(meta, k, index, first, last):
     """Offset in array k's buffer of the element whose C-order linear index over dimensions
     first..last-1 is `index` (its other coordinates are 0)."""
+    index = np.int64(index)   # a prange index may arrive unsigned; keep the arithmetic signed
     offset = 0
     for d in range(last - 1, first - 1, -1):
         n = meta[0, d]
@@ -614,13 +584,14 @@ class _Kernels:
 
 
 def _unary_kernels(op: int) -> _Kernels:
+    """The loops of unary op number `op`: out = op(x) elementwise."""
     @njit(**_ELEMENTWISE)
     def contiguous(x, out):
         for i in range(out.size):
             out[i] = unary_op(op, x[i])
 
     @njit(**_ELEMENTWISE)
-    def scalar(value, out):
+    def scalar(value, out):          # x is one value (e.g. fill)
         y = unary_op(op, value)
         for i in range(out.size):
             out[i] = y
@@ -643,6 +614,7 @@ def _unary_kernels(op: int) -> _Kernels:
 
 
 def _binary_kernels(op: int) -> _Kernels:
+    """The loops of binary op number `op`: out = op(a, b) elementwise."""
     @njit(**_ELEMENTWISE)
     def contiguous(a, b, out):
         for i in range(out.size):
@@ -677,6 +649,7 @@ def _binary_kernels(op: int) -> _Kernels:
 
 @njit(**_ELEMENTWISE)
 def _where_contiguous(cond, a, b, out):
+    """out = a where cond else b, elementwise (one kernel for every dtype: no op to choose)."""
     for i in range(out.size):
         out[i] = a[i] if cond[i] else b[i]
 
@@ -721,6 +694,7 @@ def _reduce_output(op, x, out, meta, nkept, o):
 
 
 def _reduce_kernels(op: int) -> _Kernels:
+    """The loops of reduction number `op`: out = op over the reduced axes of x."""
     @njit(**_REDUCTION)
     def rows(x, k, out):
         """out[i] = reduce(x[i*k : (i+1)*k]): trailing axes of a contiguous array."""
@@ -937,16 +911,23 @@ def to_numpy(x: np.ndarray) -> np.ndarray:
 def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
     """The view of 1-D `buf` whose element idx is buf[offset + sum(idx[d] * strides[d])].
 
-    numpy checks that the view stays inside `buf` and raises ValueError if it would not.
+    Raises ValueError if the view would reach outside `buf`.
     """
     size = buf.itemsize
     byte_strides = tuple(s * size for s in strides)
     if buf.flags.c_contiguous:
         return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset * size,
                           strides=byte_strides)
-    step = buf.strides[0] // size         # a strided 1-D buffer: scale into its own steps
-    start = buf[offset:]
-    return np.lib.stride_tricks.as_strided(start, shape, tuple(s * step for s in byte_strides))
+    # a strided 1-D buffer: check the bounds ourselves (as_strided does not), then view it
+    reach = [(n - 1) * s for n, s in zip(shape, strides)]
+    lowest = offset + sum(r for r in reach if r < 0)
+    highest = offset + sum(r for r in reach if r > 0)
+    if 0 not in shape and not 0 <= lowest <= highest < buf.shape[0]:
+        raise ValueError(f"as_strided: offset {offset}, shape {tuple(shape)} and strides "
+                         f"{tuple(strides)} reach outside a buffer of {buf.shape[0]} elements")
+    step = buf.strides[0] // size
+    return np.lib.stride_tricks.as_strided(buf[offset:], shape,
+                                           tuple(s * step for s in byte_strides))
 
 
 def fill(out: np.ndarray, value) -> np.ndarray:
@@ -1053,7 +1034,8 @@ def reduce(op: str, x: np.ndarray, axes, out: np.ndarray) -> np.ndarray:
 
     Fast paths for a C-contiguous x: trailing axes (`rows`: each output is one contiguous run,
     e.g. a mean over features or a full reduction) and leading axes (`cols`: e.g. a sum over
-    the batch); any other layout or axes take the strided loop.
+    the batch, which stays serial: it reads memory in order, threads would not); any other
+    layout or axes take the strided loop, in parallel over the outputs for big arrays.
     """
     kernels = _REDUCE_KERNELS.get(op) or _reduce_for(op)
     axes = tuple(axes)
@@ -1062,9 +1044,9 @@ def reduce(op: str, x: np.ndarray, axes, out: np.ndarray) -> np.ndarray:
     if x.size == 0:
         return _reduce_empty(op, out)
     big = x.size >= PARALLEL_MIN and out.size > 1
-    if x.flags.c_contiguous and out.flags.c_contiguous and not big:
+    if x.flags.c_contiguous and out.flags.c_contiguous:
         ndim = x.ndim
-        if axes == tuple(range(ndim - len(axes), ndim)):
+        if axes == tuple(range(ndim - len(axes), ndim)) and not big:
             kernels.rows(x.ravel(), x.size // out.size, out.ravel())
             return out
         if axes == tuple(range(len(axes))):
@@ -1177,8 +1159,12 @@ def _blas_ready(m: np.ndarray) -> np.ndarray:
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out (B, M, N) = a (B, M, K) @ b (B, K, N): BLAS (through numpy) for float32/float64,
     the tiled kernel for integers and bools (BLAS has no integer GEMM)."""
-    if out.dtype.kind == "f" and a.dtype == b.dtype == out.dtype:
-        np.matmul(_blas_ready(a), _blas_ready(b), out=out)
+    dtype = out.dtype
+    if dtype.kind == "f" and a.dtype == dtype and b.dtype == dtype:
+        if out.shape[0] == 1:     # one matrix: numpy's 2-D call is the direct one into BLAS
+            np.matmul(_blas_ready(a[0]), _blas_ready(b[0]), out=out[0])
+        else:
+            np.matmul(_blas_ready(a), _blas_ready(b), out=out)
         return out
     return matmul_tiled(a, b, out)
 
