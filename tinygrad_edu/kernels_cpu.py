@@ -1633,3 +1633,355 @@ def adagrad_step(param, grad, state_sum, lr, lr_decay, eps, weight_decay, step, 
     c = param.dtype.type
     kernel(param, grad, state_sum, c(lr / (1 + (step - 1) * lr_decay)), c(eps), c(weight_decay),
            bool(maximize))
+
+
+# ================================================================== convolution and pooling
+# The kernels behind nn.Conv1d/Conv2d and the pooling layers (issue 5).
+#
+# A convolution is lowered to a matrix product, as in most frameworks' CPU paths:
+#
+#     im2col   copy every receptive field of the input into a column:
+#              cols[n, (c, i, j), (oh, ow)] = x[n, c, oh*sh - pt + i*dh, ow*sw - pl + j*dw]
+#     matmul   out[n] = weight (O, C*kh*kw) @ cols[n] (C*kh*kw, OH*OW): BLAS does the work
+#     col2im   the adjoint of im2col, for the input's gradient: every column entry is added
+#              back onto the input position it was copied from
+#
+# Pooling needs no GEMM and is a direct loop over windows. Its windows come as small tables
+# computed in Python (nn/pooling.py): rows[oh] = (first, stop) input rows of output row oh,
+# already clipped to the input, likewise cols[ow] for the columns; the average pools add a
+# third entry, the row's (column's) share of the divisor. One table format serves max_pool2d
+# (with dilation as the step), avg_pool2d (padding, ceil_mode, count_include_pad and
+# divisor_override only change the tables) and adaptive_avg_pool2d (windows of varying size).
+#
+# Bounds: the wrappers check shapes and tables before any kernel runs (`_check_windows`), and
+# the conv loops only touch x where `_valid_range` proved the position lies inside it.
+# Layout: every kernel takes C-contiguous arrays (the wrappers copy anything else), so each is
+# compiled for float32 and float64 only. The loops are serial: the flops are in the GEMM (BLAS
+# threads on its own), and on the 2-core machine this was measured on, starting threads for
+# these memory-bound loops cost more than they saved.
+
+__all__ += ["im2col", "col2im", "max_pool2d", "max_pool2d_backward", "avg_pool2d",
+            "avg_pool2d_backward"]
+
+
+@njit(inline="always")
+def _index(i):
+    """i as an unsigned integer, for the innermost index of a loop. Numba counts a negative
+    index from the end, and the check for one keeps a loop from vectorizing (2-3x slower here);
+    the indices these kernels use are never negative (the ranges are worked out first, by
+    `_valid_range` or from checked tables), so they say so."""
+    return np.uint64(i)
+
+
+@njit(inline="always")
+def _valid_range(n_out, stride, offset, size):
+    """The outputs o in [lo, hi) whose input position o*stride + offset lies in [0, size).
+
+    lo = ceil(-offset / stride) and hi = floor((size - 1 - offset) / stride) + 1, clipped to
+    [0, n_out]; integer // rounds toward -inf, as the formulas need.
+    """
+    lo = max(0, (stride - 1 - offset) // stride)
+    hi = min(n_out, (size - 1 - offset) // stride + 1)
+    return lo, max(lo, hi)
+
+
+@njit(**_PLAIN)
+def _im2col_kernel(x, cols, sh, sw, pt, pl, dh, dw):
+    """cols (viewed as (N, C, kh, kw, OH, OW)) from x (N, C, H, W):
+
+        cols[n, c, i, j, oh, ow] = x[n, c, oh*sh - pt + i*dh, ow*sw - pl + j*dw]
+
+    and 0 where that position falls in the padding. For each kernel offset (i, j), the output
+    rows oh_lo..oh_hi-1 and columns ow_lo..ow_hi-1 are those that land inside x; the loops
+    read x only there."""
+    n_img, channels, height, width = x.shape
+    kh, kw, out_h, out_w = cols.shape[2], cols.shape[3], cols.shape[4], cols.shape[5]
+    for n in range(n_img):
+        for c in range(channels):
+            for i in range(kh):
+                oh_lo, oh_hi = _valid_range(out_h, sh, i * dh - pt, height)
+                for j in range(kw):
+                    ow_lo, ow_hi = _valid_range(out_w, sw, j * dw - pl, width)
+                    for oh in range(out_h):
+                        if oh < oh_lo or oh >= oh_hi:      # the whole row is padding
+                            for ow in range(out_w):
+                                cols[n, c, i, j, oh, _index(ow)] = 0
+                            continue
+                        h = oh * sh - pt + i * dh
+                        for ow in range(ow_lo):
+                            cols[n, c, i, j, oh, _index(ow)] = 0
+                        for ow in range(ow_lo, ow_hi):
+                            cols[n, c, i, j, oh, _index(ow)] = x[n, c, h,
+                                                                 _index(ow * sw - pl + j * dw)]
+                        for ow in range(ow_hi, out_w):
+                            cols[n, c, i, j, oh, _index(ow)] = 0
+
+
+@njit(**_PLAIN)
+def _col2im_kernel(cols, out, sh, sw, pt, pl, dh, dw):
+    """The adjoint of _im2col_kernel: out = 0, then for every (n, c, i, j, oh, ow)
+
+        out[n, c, oh*sh - pt + i*dh, ow*sw - pl + j*dw] += cols[n, c, i, j, oh, ow]
+
+    (entries that came from the padding have nowhere to go and are dropped)."""
+    n_img, channels, height, width = out.shape
+    kh, kw, out_h, out_w = cols.shape[2], cols.shape[3], cols.shape[4], cols.shape[5]
+    out[...] = 0
+    for n in range(n_img):
+        for c in range(channels):
+            for i in range(kh):
+                oh_lo, oh_hi = _valid_range(out_h, sh, i * dh - pt, height)
+                for j in range(kw):
+                    ow_lo, ow_hi = _valid_range(out_w, sw, j * dw - pl, width)
+                    for oh in range(oh_lo, oh_hi):
+                        h = oh * sh - pt + i * dh
+                        for ow in range(ow_lo, ow_hi):
+                            out[n, c, h, _index(ow * sw - pl + j * dw)] += \
+                                cols[n, c, i, j, oh, _index(ow)]
+
+
+def _c_array(a: np.ndarray) -> np.ndarray:
+    """`a` as a C-contiguous, writeable array (a copy only if it is not one already), so that
+    each kernel is compiled for one layout."""
+    if a.flags.c_contiguous and a.flags.writeable:
+        return a
+    return np.array(a, order="C")
+
+
+def _into(out: np.ndarray) -> np.ndarray:
+    """Where a kernel can write `out`: out itself if it is C-contiguous, else a temporary that
+    `_copy_back` copies back."""
+    return out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
+
+
+def _copy_back(target: np.ndarray, out: np.ndarray) -> np.ndarray:
+    if target is not out:
+        copy(target, out)
+    return out
+
+
+def _check_floats(name: str, *arrays: np.ndarray) -> None:
+    """One float dtype for all (float32 or float64): the kernels are compiled for no other."""
+    dtypes = {a.dtype for a in arrays}
+    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
+        raise ValueError(f"{name}: expected float32 or float64 arrays of one dtype, got "
+                         f"{', '.join(str(a.dtype) for a in arrays)}")
+
+
+def im2col(x: np.ndarray, kernel_size, stride, padding, dilation, cols: np.ndarray,
+           out_size=None) -> np.ndarray:
+    """cols (N, C*kh*kw, OH*OW) = the receptive fields of x (N, C, H, W) as columns:
+
+        cols[n, c*kh*kw + i*kw + j, oh*OW + ow] = x[n, c, oh*sh - pt + i*dh, ow*sw - pl + j*dw]
+
+    0 where the position is outside x (zero padding). `padding` is (top, left); the bottom and
+    right padding are whatever `out_size` = (OH, OW) needs (more than top/left for "same").
+    """
+    shape6, params = _im2col_shape(x.shape, cols.shape, kernel_size, stride, padding, dilation,
+                                   out_size)
+    _check_floats("im2col", x, cols)
+    x = _c_array(x)
+    target = _into(cols)
+    _im2col_kernel(x, target.reshape(shape6), *params)
+    return _copy_back(target, cols)
+
+
+def col2im(cols: np.ndarray, kernel_size, stride, padding, dilation, out: np.ndarray,
+           out_size=None) -> np.ndarray:
+    """out (N, C, H, W) = the adjoint of im2col: every entry of cols (N, C*kh*kw, OH*OW) added
+    onto the input position im2col copied it from (the input gradient of a convolution)."""
+    shape6, params = _im2col_shape(out.shape, cols.shape, kernel_size, stride, padding,
+                                   dilation, out_size)
+    _check_floats("col2im", cols, out)
+    cols = _c_array(cols)
+    target = _into(out)
+    _col2im_kernel(cols.reshape(shape6), target, *params)
+    return _copy_back(target, out)
+
+
+def _im2col_shape(x_shape, cols_shape, kernel_size, stride, padding, dilation, out_size):
+    """The 6-D view (N, C, kh, kw, OH, OW) of cols and the kernel's integer parameters, after
+    checking that they agree with x's shape."""
+    if len(x_shape) != 4:
+        raise ValueError(f"im2col/col2im: expected a 4-D (N, C, H, W) array, got shape "
+                         f"{tuple(x_shape)}")
+    n, c, height, width = x_shape
+    kh, kw = (int(k) for k in kernel_size)
+    sh, sw = (int(s) for s in stride)
+    pt, pl = (int(p) for p in padding)
+    dh, dw = (int(d) for d in dilation)
+    if min(kh, kw, sh, sw, dh, dw) < 1 or min(pt, pl) < 0:
+        raise ValueError(f"im2col/col2im: invalid kernel_size={tuple(kernel_size)}, "
+                         f"stride={tuple(stride)}, padding={tuple(padding)} or "
+                         f"dilation={tuple(dilation)}")
+    if out_size is None:  # symmetric padding
+        out_size = ((height + 2 * pt - dh * (kh - 1) - 1) // sh + 1,
+                    (width + 2 * pl - dw * (kw - 1) - 1) // sw + 1)
+    out_h, out_w = (int(o) for o in out_size)
+    if tuple(cols_shape) != (n, c * kh * kw, out_h * out_w) or min(out_h, out_w) < 0:
+        raise ValueError(f"im2col/col2im: cols of shape {tuple(cols_shape)} does not fit an "
+                         f"input of shape {tuple(x_shape)}, a {kh}x{kw} kernel and an "
+                         f"output of {out_h}x{out_w}")
+    return (n, c, kh, kw, out_h, out_w), (sh, sw, pt, pl, dh, dw)
+
+
+# --------------------------------------------------------------------------------- pooling
+
+
+@njit(**_PLAIN)
+def _max_pool_kernel(x, rows, cols, dh, dw, out, indices):
+    """out[n, c, oh, ow] = the largest x[n, c, h, w] with h in range(rows[oh, 0], rows[oh, 1],
+    dh) and w in range(cols[ow, 0], cols[ow, 1], dw); indices[n, c, oh, ow] = h*W + w of it.
+
+    As PyTorch: the first maximum wins a tie, a NaN beats every number (the last NaN wins), and
+    a window of -inf only still points at its first element."""
+    n_img, channels, width = x.shape[0], x.shape[1], x.shape[3]
+    for n in range(n_img):
+        for c in range(channels):
+            for oh in range(out.shape[2]):
+                h0, h1 = rows[oh, 0], rows[oh, 1]
+                for ow in range(out.shape[3]):
+                    w0, w1 = cols[ow, 0], cols[ow, 1]
+                    best = -np.inf
+                    best_index = h0 * width + w0
+                    for h in range(h0, h1, dh):
+                        for w in range(w0, w1, dw):
+                            v = x[n, c, h, _index(w)]
+                            if v > best or v != v:
+                                best, best_index = v, h * width + w
+                    out[n, c, oh, _index(ow)] = best
+                    indices[n, c, oh, _index(ow)] = best_index
+
+
+@njit(**_PLAIN)
+def _max_pool_backward_kernel(grad, indices, rows, cols, out):
+    """out = 0, then out[n, c, idx // W, idx % W] += grad[n, c, oh, ow] for every output
+    position, idx = indices[n, c, oh, ow]: each window's gradient goes to its maximum.
+
+    A window that lies wholly in the padding (possible with dilation) has no maximum: its
+    output is a constant -inf and passes no gradient. Its index, as PyTorch's, may point
+    anywhere; so may an index a user changed: only indices inside the plane are followed."""
+    height, width = out.shape[2], out.shape[3]
+    out[...] = 0
+    for n in range(grad.shape[0]):
+        for c in range(grad.shape[1]):
+            for oh in range(grad.shape[2]):
+                if rows[oh, 0] >= rows[oh, 1]:
+                    continue
+                for ow in range(grad.shape[3]):
+                    index = indices[n, c, oh, ow]
+                    if cols[ow, 0] < cols[ow, 1] and 0 <= index < height * width:
+                        out[n, c, index // width, index % width] += grad[n, c, oh, ow]
+
+
+@njit(**_PLAIN)
+def _avg_pool_kernel(x, rows, cols, out):
+    """out[n, c, oh, ow] = (sum of x[n, c, h, w] over h in [rows[oh, 0], rows[oh, 1]) and w in
+    [cols[ow, 0], cols[ow, 1])) / (rows[oh, 2] * cols[ow, 2]); an empty window gives 0.
+    Sums accumulate in float64."""
+    for n in range(x.shape[0]):
+        for c in range(x.shape[1]):
+            for oh in range(out.shape[2]):
+                h0, h1 = rows[oh, 0], rows[oh, 1]
+                for ow in range(out.shape[3]):
+                    w0, w1 = cols[ow, 0], cols[ow, 1]
+                    total = 0.0
+                    for h in range(h0, h1):
+                        for w in range(w0, w1):
+                            total += x[n, c, h, _index(w)]
+                    out[n, c, oh, _index(ow)] = total / (rows[oh, 2] * cols[ow, 2])
+
+
+@njit(**_PLAIN)
+def _avg_pool_backward_kernel(grad, rows, cols, out):
+    """out = 0, then each output's gradient divided by its divisor is added to every position
+    of its window: d out[oh, ow] / d x[h, w] = 1 / divisor inside the window, 0 outside."""
+    out[...] = 0
+    for n in range(grad.shape[0]):
+        for c in range(grad.shape[1]):
+            for oh in range(grad.shape[2]):
+                for ow in range(grad.shape[3]):
+                    share = grad[n, c, oh, ow] / (rows[oh, 2] * cols[ow, 2])
+                    for h in range(rows[oh, 0], rows[oh, 1]):
+                        for w in range(cols[ow, 0], cols[ow, 1]):
+                            out[n, c, h, _index(w)] += share
+
+
+def _check_windows(name: str, x_shape, out_shape, rows: np.ndarray, cols: np.ndarray,
+                   entries: int) -> None:
+    """The pooling kernels trust their tables: check them. rows must be int64 (OH, entries)
+    with 0 <= first and stop <= H, so that range(first, stop, step) stays inside the input
+    (it is empty when first >= stop); likewise cols for W; a divisor entry must not be 0. x
+    and out must be (N, C, H, W) and (N, C, OH, OW)."""
+    if len(x_shape) != 4 or len(out_shape) != 4 or tuple(x_shape[:2]) != tuple(out_shape[:2]):
+        raise ValueError(f"{name}: expected (N, C, H, W) input and (N, C, OH, OW) output, got "
+                         f"{tuple(x_shape)} and {tuple(out_shape)}")
+    for table, n_out, size, what in ((rows, out_shape[2], x_shape[2], "rows"),
+                                     (cols, out_shape[3], x_shape[3], "cols")):
+        if not isinstance(table, np.ndarray) or table.dtype != np.int64 \
+                or table.shape != (n_out, entries) or not table.flags.c_contiguous:
+            raise ValueError(f"{name}: {what} must be a C-contiguous int64 array of shape "
+                             f"({n_out}, {entries})")
+        if n_out and (table[:, 0].min() < 0 or table[:, 1].max() > size):
+            raise ValueError(f"{name}: the {what} windows must lie within [0, {size})")
+        if n_out and entries == 3 and (table[:, 2] == 0).any():
+            raise ValueError(f"{name}: a divisor of 0 in {what}")
+
+
+def max_pool2d(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation, out: np.ndarray,
+               indices: np.ndarray) -> np.ndarray:
+    """out (N, C, OH, OW) = the maximum of x (N, C, H, W) over each window, indices (int64) =
+    its position h*W + w in the plane. Window (oh, ow) covers rows range(rows[oh, 0],
+    rows[oh, 1], dh) and columns range(cols[ow, 0], cols[ow, 1], dw): int64 tables (OH, 2) and
+    (OW, 2), clipped to the input (the padding never wins: it is -inf). A window with no
+    position inside the input gives -inf and index rows[oh, 0]*W + cols[ow, 0], as PyTorch."""
+    _check_windows("max_pool2d", x.shape, out.shape, rows, cols, 2)
+    _check_floats("max_pool2d", x, out)
+    dh, dw = (int(d) for d in dilation)
+    if min(dh, dw) < 1 or indices.shape != out.shape or indices.dtype != np.int64:
+        raise ValueError("max_pool2d: dilation must be positive and indices int64 shaped like "
+                         "out")
+    target, target_indices = _into(out), _into(indices)
+    if out.size:
+        _max_pool_kernel(_c_array(x), rows, cols, dh, dw, target, target_indices)
+    _copy_back(target_indices, indices)
+    return _copy_back(target, out)
+
+
+def max_pool2d_backward(grad: np.ndarray, indices: np.ndarray, rows: np.ndarray,
+                        cols: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out (N, C, H, W) = the input gradient of max_pool2d: grad (N, C, OH, OW) summed into the
+    positions `indices` (from max_pool2d with the same tables) point at; zero elsewhere.
+    Windows with no position inside the input pass no gradient."""
+    _check_windows("max_pool2d_backward", out.shape, grad.shape, rows, cols, 2)
+    _check_floats("max_pool2d_backward", grad, out)
+    if indices.shape != grad.shape or indices.dtype != np.int64:
+        raise ValueError(f"max_pool2d_backward: indices must be int64 of grad's shape "
+                         f"{grad.shape}, got {indices.dtype} {indices.shape}")
+    target = _into(out)
+    _max_pool_backward_kernel(_c_array(grad), _c_array(indices), rows, cols, target)
+    return _copy_back(target, out)
+
+
+def avg_pool2d(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out (N, C, OH, OW) = the mean of x (N, C, H, W) over each window: the sum over rows
+    [rows[oh, 0], rows[oh, 1]) and columns [cols[ow, 0], cols[ow, 1]) divided by
+    rows[oh, 2] * cols[ow, 2] (int64 tables (OH, 3) and (OW, 3); windows clipped to the input,
+    the divisor counting what the options say: padding or not, or an override)."""
+    _check_windows("avg_pool2d", x.shape, out.shape, rows, cols, 3)
+    _check_floats("avg_pool2d", x, out)
+    target = _into(out)
+    if out.size:
+        _avg_pool_kernel(_c_array(x), rows, cols, target)
+    return _copy_back(target, out)
+
+
+def avg_pool2d_backward(grad: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                        out: np.ndarray) -> np.ndarray:
+    """out (N, C, H, W) = the input gradient of avg_pool2d with the same tables: each output's
+    gradient / its divisor, added to every position of its window."""
+    _check_windows("avg_pool2d_backward", out.shape, grad.shape, rows, cols, 3)
+    _check_floats("avg_pool2d_backward", grad, out)
+    target = _into(out)
+    _avg_pool_backward_kernel(_c_array(grad), rows, cols, target)
+    return _copy_back(target, out)
