@@ -427,6 +427,7 @@ def test_primitives_reject_inconsistent_geometry_before_running():
 def test_other_devices_match_the_cpu_or_say_they_cannot(monkeypatch):
     """CUDA (the simulator without a GPU) runs the same Functions on its own primitives; a
     device whose kernels module lacks them gets a clear error, not a crash."""
+    pytest.importorskip("tinygrad_edu.cuda")
     if not tg.cuda.is_available():
         pytest.skip("no CUDA device or simulator")
     rng = np.random.default_rng(8)
