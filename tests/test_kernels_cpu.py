@@ -248,8 +248,12 @@ def test_float32_exp_is_within_one_ulp_over_its_range():
 
 
 def test_float32_tanh_is_within_two_ulp():
-    """Every 7th float32 in (-10, 10) (tanh is +-1 beyond), both formulas and their seam."""
-    positive = np.arange(0, np.float32(10.0).view(np.int32), 7, dtype=np.int32).view(np.float32)
+    """Every 997th float32 in (-10, 10) (tanh is +-1 beyond; 2.2 million values, from 1e-45
+    up), both formulas and every float32 around their seam at 0.625."""
+    bits = np.float32([10.0, 0.625]).view(np.int32)
+    positive = np.concatenate([np.arange(0, bits[0], 997, dtype=np.int32),
+                               np.arange(bits[1] - 50000, bits[1] + 50000, dtype=np.int32)])
+    positive = positive.view(np.float32)
     x = np.concatenate([positive, -positive])
     out = np.empty_like(x)
     K.unary("tanh", x, out)
@@ -483,9 +487,9 @@ def test_where_any_layout(data, shape):
 # ------------------------------------------------------------------------------ parallel path
 
 
-def test_parallel_path_on_big_arrays():
+def test_parallel_path_on_big_arrays(monkeypatch):
     rng = np.random.default_rng(0)
-    n = K.PARALLEL_MIN + 12345
+    n = K.PARALLEL_MIN + 12345                 # above the real threshold
     x = values(rng, (n,), np.float32)
     y = values(rng, (n,), np.float32)
     out = np.empty(n, np.float32)
@@ -494,7 +498,10 @@ def test_parallel_path_on_big_arrays():
         assert_same(out, x + y)
     K.unary("exp", x, out)
     assert_same(out, unary_reference("exp", x, np.float32), rtol=2.5e-7)
-    # a broadcast (column) and a transposed operand, each above the threshold
+    assert K._binary_for("add").strided_parallel.signatures    # the threaded loops ran
+    assert K._unary_for("exp").strided_parallel.signatures
+    # a broadcast (column) operand and where, with the threshold lowered to keep them small
+    monkeypatch.setattr(K, "PARALLEL_MIN", 1 << 12)
     m = values(rng, (400, 300), np.float32)
     col = broadcast(values(rng, (400, 1), np.float32), (400, 300))
     big = np.empty((400, 300), np.float32)
@@ -503,6 +510,7 @@ def test_parallel_path_on_big_arrays():
         assert_same(big, m + col)
     K.where(m > 0, m, col.T.T, big)
     assert_same(big, np.where(m > 0, m, col))
+    assert K._where_strided_parallel.signatures
 
 
 # ----------------------------------------------------------------------------- copy and fill
@@ -635,7 +643,7 @@ def test_float32_sum_accumulates_in_float64():
     assert out[0] == np.float32(np.float64(1e8) + 10**6 * np.float64(np.float32(0.1)))
 
 
-def test_reduce_empty_and_parallel():
+def test_reduce_empty_and_parallel(monkeypatch):
     out = np.empty((1, 3), np.float64)
     K.reduce("sum", np.empty((0, 3)), (0,), out)
     assert_same(out, np.zeros((1, 3)))
@@ -646,7 +654,9 @@ def test_reduce_empty_and_parallel():
     rng = np.random.default_rng(1)
     big = values(rng, (300, 400), np.float32, special=False)
     rows = np.empty((300, 1), np.float32)
+    monkeypatch.setattr(K, "PARALLEL_MIN", 1 << 12)
     K.reduce("sum", big, (1,), rows)           # above PARALLEL_MIN: the parallel loop
+    assert K._reduce_for("sum").strided_parallel.signatures
     assert_same(rows, big.astype(np.float64).sum(axis=1, keepdims=True).astype(np.float32),
                 rtol=1e-6)
 
@@ -698,12 +708,13 @@ def test_matmul(dtype, data, dims):
     assert_same(tiled, expected, **close.get(dtype, {}))
 
 
-def test_matmul_tiled_crosses_tile_edges():
+def test_matmul_tiled_crosses_tile_edges_on_threads():
     rng = np.random.default_rng(3)
-    a = rng.standard_normal((2, 130, 70))
-    b = rng.standard_normal((2, 70, 65))
-    out = np.empty((2, 130, 65))[:, :, :]
+    a = rng.standard_normal((2, 130, 200))     # 3.4 million multiply-adds: the threaded loop
+    b = rng.standard_normal((2, 200, 65))
+    out = np.empty((2, 130, 65))
     K.matmul_tiled(a, b, out)
+    assert K._matmul_tiled_parallel.signatures
     assert_same(out, a @ b, rtol=1e-12, atol=1e-12)
     transposed_out = np.empty((2, 65, 130)).transpose(0, 2, 1)
     K.matmul_tiled(a, b, transposed_out)

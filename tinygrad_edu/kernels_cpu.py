@@ -45,9 +45,13 @@ __all__ = [
     "gather", "scatter", "index_select", "index_add", "take", "put", "nonzero", "sort",
 ]
 
-# Arrays with at least this many elements use the multi-threaded kernels: starting the threads
-# costs a few microseconds, which only pays off once the loop itself takes longer than that.
-PARALLEL_MIN = 1 << 16
+# Arrays with at least this many elements use the multi-threaded kernels. Starting threads costs
+# a few microseconds, and elementwise loops are memory-bound: on an idle 2-core machine two
+# threads make a 10^6-float add 1.9x faster (0.43 -> 0.23 ms), but when other processes keep
+# the cores busy the threads wait for each other and the same add took 15 ms instead of 0.5.
+# So threads are kept for arrays big enough (4 MiB of float32) that the gain is worth that risk;
+# lower this on a machine of your own.
+PARALLEL_MIN = 1 << 20
 # A strided kernel splits each row into chunks of at most this many elements: the unit of work
 # a thread takes, so that even a single long row (a 1-D array) is shared between threads.
 CHUNK = 8192
@@ -1105,44 +1109,61 @@ def argreduce(op: str, x: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- linear algebra
 
 TILE = 64   # 64 x 64 float32 tiles: three of them (a, b, out) fit in a 48 KiB L1 cache
+# Below this many multiply-adds a matmul runs on one thread (starting threads would cost more).
+TILED_PARALLEL_MIN = 1 << 21
 
 
-@njit(parallel=True, **_PLAIN)
-def _matmul_tiled_kernel(a, b, out):
-    """out[p] = a[p] @ b[p] for 3-D C-contiguous arrays, one tile of rows per task.
+@njit(inline="always")
+def _matmul_row_tile(a, b, out, task):
+    """Task number `task` of out[p] = a[p] @ b[p]: one tile of TILE rows of one matrix.
 
     The textbook triple loop `out[i, j] += a[i, k] * b[k, j]`, reordered and blocked:
     - loop order i, k, j: the innermost loop runs along a row of b and a row of out, both
       contiguous, so it vectorizes (a[i, k] is one number for the whole loop);
     - blocking: work on TILE x TILE tiles so that the tile of b in use stays in the cache while
       it is reused for every row of the tile of a;
-    - threads take different row tiles, so no two ever write the same element of out.
+    - each task owns its rows of out, so tasks can run on different threads.
     """
-    batch, m, k = a.shape
-    n = b.shape[2]
+    m, k, n = a.shape[1], a.shape[2], b.shape[2]
     row_tiles = (m + TILE - 1) // TILE
-    for task in prange(batch * row_tiles):
-        p = task // row_tiles
-        i0 = (task % row_tiles) * TILE
-        i1 = min(i0 + TILE, m)
-        out[p, i0:i1, :] = 0
-        for k0 in range(0, k, TILE):
-            k1 = min(k0 + TILE, k)
-            for j0 in range(0, n, TILE):
-                j1 = min(j0 + TILE, n)
-                for i in range(i0, i1):
-                    for kk in range(k0, k1):
-                        aik = a[p, i, kk]
-                        for j in range(j0, j1):
-                            out[p, i, j] += aik * b[p, kk, j]
+    p = task // row_tiles
+    i0 = (task % row_tiles) * TILE
+    i1 = min(i0 + TILE, m)
+    out[p, i0:i1, :] = 0
+    for k0 in range(0, k, TILE):
+        k1 = min(k0 + TILE, k)
+        for j0 in range(0, n, TILE):
+            j1 = min(j0 + TILE, n)
+            for i in range(i0, i1):
+                for kk in range(k0, k1):
+                    aik = a[p, i, kk]
+                    for j in range(j0, j1):
+                        out[p, i, j] += aik * b[p, kk, j]
+
+
+# "contract" in _ELEMENTWISE: each += a * b becomes one fused multiply-add.
+@njit(**_ELEMENTWISE)
+def _matmul_tiled_serial(a, b, out, tasks):
+    for task in range(tasks):
+        _matmul_row_tile(a, b, out, task)
+
+
+@njit(parallel=True, **_ELEMENTWISE)
+def _matmul_tiled_parallel(a, b, out, tasks):
+    for task in prange(tasks):
+        _matmul_row_tile(a, b, out, task)
 
 
 def matmul_tiled(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out (B, M, N) = a (B, M, K) @ b (B, K, N) by the hand-written tiled kernel (any dtype;
     integers wrap around, bools give logical or-of-ands)."""
+    batch, m, k = a.shape
     target = out if out.flags.c_contiguous else np.empty(out.shape, out.dtype)
     if target.size:
-        _matmul_tiled_kernel(np.ascontiguousarray(a), np.ascontiguousarray(b), target)
+        tasks = batch * ((m + TILE - 1) // TILE)
+        big = batch * m * k * out.shape[2] >= TILED_PARALLEL_MIN and tasks > 1
+        kernel = _matmul_tiled_parallel if big else _matmul_tiled_serial
+        kernel(np.ascontiguousarray(a), np.ascontiguousarray(b), target, tasks)
     if target is not out:
         copy(target, out)
     return out
