@@ -3,10 +3,15 @@
     python bench/bench_elementwise.py
 
 Rows: add, mul and exp on 10^6 float32, by our default path (single-threaded below
-kernels_cpu.PARALLEL_MIN = 2^20 elements) and by the multi-threaded loop forced on, then the cost
-of one call on 11 floats, which is what a training loop over tiny tensors pays per op. Times are
-medians of repeated runs; ratio < 1 means ours is faster. On a machine whose cores other
-processes keep busy, every multi-threaded row (ours and PyTorch's) can be many times slower.
+kernels_cpu.PARALLEL_MIN = 2^20 elements) and by the multi-threaded loop forced on; then the
+cost of one call on 11 floats, which is what a training loop over tiny tensors pays per op.
+Columns: numpy (single-threaded), PyTorch on one thread and on all its threads.
+
+Times are medians. Single-threaded contenders take turns in every round, so that a machine
+whose load changes during the run slows them alike; multi-threaded ones are timed in rounds of
+their own, after them (thread pools keep spinning for a while after their work, which would
+slow whatever runs next). Ratio < 1 means ours is faster. On a machine whose cores other
+processes keep busy, every multi-threaded number can be many times slower than on an idle one.
 """
 from __future__ import annotations
 
@@ -27,10 +32,16 @@ except ImportError:                          # torch is a test dependency only
     torch = None
 
 
-def median_seconds(call, number: int, repeat: int = 15) -> float:
-    """Median time of one call, from `repeat` batches of `number` calls (after a warm-up)."""
-    call()
-    return statistics.median(timeit.repeat(call, number=number, repeat=repeat)) / number
+def paired_medians(calls: dict, number: int, rounds: int = 15) -> dict:
+    """Median seconds per call of each entry of `calls` (after a warm-up call of each); in
+    every round each entry runs `number` times, one after the other."""
+    for call in calls.values():
+        call()
+    times: dict = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            times[name].append(timeit.timeit(call, number=number) / number)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def ours(op: str, x, y, out):
@@ -45,11 +56,21 @@ def numpy_call(op: str, x, y, out):
     return lambda: getattr(np, {"add": "add", "mul": "multiply"}[op])(x, y, out=out)
 
 
-def torch_call(op: str, x, y, out):
+def torch_call(op: str, x, y, out, threads: int | None = None):
     tx, ty, tout = (torch.from_numpy(a) for a in (x, y, out))
-    if op == "exp":
-        return lambda: torch.exp(tx, out=tout)
-    return lambda: getattr(torch, op)(tx, ty, out=tout)
+    run = (lambda: torch.exp(tx, out=tout)) if op == "exp" else \
+        (lambda: getattr(torch, op)(tx, ty, out=tout))
+    if threads is None:
+        return run
+
+    def on_threads():
+        saved = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            run()
+        finally:
+            torch.set_num_threads(saved)
+    return on_threads
 
 
 def threaded(call):
@@ -63,33 +84,39 @@ def threaded(call):
     return run
 
 
-def row(label: str, t_ours: float, t_numpy: float, t_torch: float | None, unit: str) -> None:
+def measure(op: str, arrays: list, number: int, with_threads: bool) -> dict:
+    """Median seconds per call: single-threaded contenders first, then multi-threaded ones."""
+    calls = {"ours": ours(op, *arrays), "numpy": numpy_call(op, *arrays)}
+    if torch is not None:
+        calls["torch 1 thread"] = torch_call(op, *arrays, threads=1)
+    times = paired_medians(calls, number)
+    threads = {"ours, threads": threaded(ours(op, *arrays))} if with_threads else {}
+    if torch is not None:
+        threads["torch"] = torch_call(op, *arrays)
+    times.update(paired_medians(threads, number))
+    return times
+
+
+def report(label: str, times: dict, unit: str) -> None:
     scale = {"ms": 1e3, "us": 1e6}[unit]
-    torch_part = (f"  torch {t_torch * scale:8.3f} {unit}  ours/torch {t_ours / t_torch:5.2f}"
-                  if t_torch else "")
-    print(f"{label:<28} ours {t_ours * scale:8.3f} {unit}  numpy {t_numpy * scale:8.3f} {unit}"
-          f"  ours/numpy {t_ours / t_numpy:5.2f}{torch_part}")
+    parts = [f"{label:<14}"]
+    for name, t in times.items():
+        ratio = "" if name == "ours" else f" ({times['ours'] / t:4.2f})"
+        parts.append(f"{name} {t * scale:7.3f}{ratio}")
+    print("  ".join(parts) + f"   [{unit}; (ours / that)]")
 
 
 def main() -> None:
     rng = np.random.default_rng(0)
     n = 10**6
-    x = rng.standard_normal(n).astype(np.float32)
-    y = rng.standard_normal(n).astype(np.float32)
-    out = np.empty(n, np.float32)
-    threads = f", torch threads {torch.get_num_threads()}" if torch else ", torch not installed"
+    big = [rng.standard_normal(n).astype(np.float32) for _ in range(3)]
+    small = [rng.standard_normal(11).astype(np.float32) for _ in range(3)]
+    threads = f", torch threads {torch.get_num_threads()}" if torch else ", no torch"
     print(f"elementwise float32, medians (numba threads {numba.get_num_threads()}{threads})")
     for op in ("add", "mul", "exp"):
-        t_numpy = median_seconds(numpy_call(op, x, y, out), 20)
-        t_torch = median_seconds(torch_call(op, x, y, out), 20) if torch else None
-        row(f"{op} 10^6", median_seconds(ours(op, x, y, out), 20), t_numpy, t_torch, "ms")
-        row(f"{op} 10^6, threads forced", median_seconds(threaded(ours(op, x, y, out)), 20),
-            t_numpy, t_torch, "ms")
-    small = [rng.standard_normal(11).astype(np.float32) for _ in range(3)]
+        report(f"{op} 10^6", measure(op, big, 10, True), "ms")
     for op in ("add", "mul", "exp"):
-        t_torch = median_seconds(torch_call(op, *small), 2000) if torch else None
-        row(f"{op} 11 floats (per call)", median_seconds(ours(op, *small), 2000),
-            median_seconds(numpy_call(op, *small), 2000), t_torch, "us")
+        report(f"{op} 11 floats", measure(op, small, 2000, False), "us")
 
 
 if __name__ == "__main__":
