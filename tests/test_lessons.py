@@ -27,6 +27,12 @@ PICTURES = {
     2: ["moons_decision.svg", "mlp_graph.svg"],
     3: ["points.t"],
     4: ["timings.csv"],
+    5: ["bikes_by_hour.svg"],
+    6: ["thermometer_fit.svg", "train_val_loss.svg"],
+    7: ["thermometer_models.svg"],
+    8: ["mnist_curves.svg"],
+    9: ["feature_maps.svg"],
+    10: [],                 # kernels and devices: it prints, it draws nothing
 }
 
 
@@ -45,6 +51,16 @@ def test_lessons_one_to_four_exist_with_titles():
     assert found[2] == "A neural net of Values"
     assert found[3] == "Tensors: storage, offsets and strides"
     assert found[4] == "Kernels: loops, Numba and BLAS"
+
+
+def test_lessons_five_to_ten_exist_with_titles():
+    found = {lesson.number: lesson.title for lesson in discover()}
+    assert found[5] == "Real data: wine, bikes and text"
+    assert found[6] == "Learning: a thermometer from scratch"
+    assert found[7] == "nn: layers, containers and modules"
+    assert found[8] == "Classification: handwritten digits"
+    assert found[9] == "Convolutions: networks that know what an image is"
+    assert found[10] == "GPUs: devices and CUDA kernels"
 
 
 @pytest.mark.parametrize("number", sorted(PICTURES))

@@ -17,9 +17,7 @@ import argparse
 import sys
 
 # Subcommands that later work fills in: what each will do, said honestly until it exists.
-COMING = {
-    "train": "training the book's examples (thermometer, wine, bikes, mnist-mlp, mnist-cnn, moons)",
-}
+COMING: dict[str, str] = {}
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -122,6 +120,26 @@ def cmd_lesson(args: argparse.Namespace) -> int:
                           color=color)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train one of the book's examples; bad options exit 2, missing data exits 1."""
+    from tinygrad_edu.examples import DataError, ExampleError, train
+
+    try:
+        train(args.example, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+              device=args.device, seed=args.seed, model=args.model, limit=args.limit,
+              out_dir=args.out, progress=True)
+    except ExampleError as e:
+        print(f"tinygrad-edu train: {e}", file=sys.stderr)
+        return 2
+    except DataError as e:
+        print(f"tinygrad-edu train {args.example}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tinygrad-edu train: interrupted; nothing was saved", file=sys.stderr)
+        return 130
+    return 0
+
+
 def cmd_coming(args: argparse.Namespace) -> int:
     print(f"tinygrad-edu {args.command}: {COMING[args.command]} is not built yet; "
           "it arrives with a later issue.")
@@ -184,6 +202,30 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("name", nargs="?", metavar="NAME")
     bench.add_argument("rest", nargs=argparse.REMAINDER, metavar="OPTIONS")
     bench.set_defaults(func=cmd_bench)
+    from tinygrad_edu.examples import EXAMPLES
+    train = sub.add_parser(
+        "train", help="train one of the book's examples",
+        description="Train an example, printing training and validation metrics per epoch.\n"
+        "Saves the checkpoint NAME.pt (model and optimizer state_dict) and, with matplotlib,\n"
+        "the learning curves NAME.png in --out.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n" + "\n".join(f"  {name:12s} {ex.summary}"
+                                         for name, ex in EXAMPLES.items()))
+    train.add_argument("example", choices=list(EXAMPLES), metavar="EXAMPLE",
+                       help=", ".join(EXAMPLES))
+    train.add_argument("--epochs", type=int, help="passes over the training data "
+                       "(default: the example's own)")
+    train.add_argument("--lr", type=float, help="learning rate (default: the example's own)")
+    train.add_argument("--batch-size", type=int, help="samples per step (default: the "
+                       "example's own)")
+    train.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--model", help="thermometer: linear (default) or mlp")
+    train.add_argument("--limit", type=int, metavar="N", help="use only the first N "
+                       "training samples (a quick run)")
+    train.add_argument("--out", metavar="DIR", help="folder for the checkpoint and the curves "
+                       "(default ./tinygrad_edu_out/train)")
+    train.set_defaults(func=cmd_train)
     for name, what in COMING.items():
         p = sub.add_parser(name, help=f"{what} (coming)")
         p.add_argument("rest", nargs=argparse.REMAINDER)
