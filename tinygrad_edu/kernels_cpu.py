@@ -1182,12 +1182,49 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     the tiled kernel for integers and bools (BLAS has no integer GEMM)."""
     dtype = out.dtype
     if dtype.kind == "f" and a.dtype == dtype and b.dtype == dtype:
+        _blas_threads_for(out.shape[0] * out.shape[1] * out.shape[2] * a.shape[2])
         if out.shape[0] == 1:     # one matrix: numpy's 2-D call is the direct one into BLAS
             np.matmul(_blas_ready(a[0]), _blas_ready(b[0]), out=out[0])
         else:
             np.matmul(_blas_ready(a), _blas_ready(b), out=out)
         return out
     return matmul_tiled(a, b, out)
+
+
+# Below this many multiply-adds a matmul runs on one BLAS thread: a batch-64 MLP layer finishes
+# in ~0.1 ms alone, while waking a second thread costs as much when idle and 10-100x more on a
+# busy machine (threads spin waiting for a descheduled sibling).
+BLAS_SINGLE_THREAD_BELOW = 1 << 24
+_blas = {"lib": None, "default": None, "current": None}
+
+
+def _blas_threads_for(work: int) -> None:
+    """Give BLAS one thread for small products and its default count for big ones.
+
+    The setting is global to the process (numpy's matmul shares it), so it is switched only when
+    the size class changes; a training loop of small matmuls pays nothing per call."""
+    lib = _blas["lib"]
+    if lib is None:
+        lib = _blas["lib"] = _find_blas()
+        if lib is False:
+            return
+        _blas["default"] = _blas["current"] = lib.get_num_threads()
+    if lib is False:
+        return
+    want = 1 if work < BLAS_SINGLE_THREAD_BELOW else _blas["default"]
+    if want != _blas["current"]:
+        lib.set_num_threads(want)
+        _blas["current"] = want
+
+
+def _find_blas():
+    """numpy's BLAS library, through threadpoolctl (False if it can't be controlled)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+        libs = ThreadpoolController().select(user_api="blas").lib_controllers
+    except Exception:  # threadpoolctl missing, or a BLAS it cannot drive: leave BLAS alone
+        return False
+    return libs[0] if libs else False
 
 
 # ----------------------------------------------------------------------------------- indexing
