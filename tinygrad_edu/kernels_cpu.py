@@ -9,7 +9,7 @@ primitive picks the cheapest loop that fits the arrays' layout:
     strided      anything else: 1-D views of each array's memory plus one int64 table `meta`
                  (the shape, then each array's strides in elements); the loop walks rows and
                  the innermost dimension is specialised for the usual stride patterns;
-    parallel     the strided loop with `prange`, only for arrays big enough to pay for threads.
+    parallel     the strided loop with `prange`, for arrays of PARALLEL_MIN (2^20) elements up.
 
 How an op gets its kernels. The math of every op is written once, one line each, in the
 tables UNARY_MATH and BINARY_MATH (what one output element is). A factory (`_unary_kernels(op)`,
@@ -1224,7 +1224,9 @@ def _find_blas():
         libs = ThreadpoolController().select(user_api="blas").lib_controllers
     except Exception:  # threadpoolctl missing, or a BLAS it cannot drive: leave BLAS alone
         return False
-    return libs[0] if libs else False
+    # Other libraries (PyTorch, say) may bring their own BLAS: we want the one numpy calls.
+    ours = [lib for lib in libs if "numpy" in lib.filepath]
+    return (ours or libs or [False])[0]
 
 
 # ----------------------------------------------------------------------------------- indexing
@@ -1302,7 +1304,8 @@ def gather(x: np.ndarray, dim: int, index: np.ndarray, out: np.ndarray) -> np.nd
 _SCATTER_MODES = {None: 0, "add": 1, "multiply": 2}
 
 
-def scatter(out: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray, reduce=None):
+def scatter(out: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray,
+            reduce=None) -> np.ndarray:
     """out[index[i][j][k]][j][k] = src[i][j][k] (dim 0), or += / *= for reduce "add" /
     "multiply". Reads and writes out."""
     if reduce not in _SCATTER_MODES:
