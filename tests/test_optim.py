@@ -1,8 +1,9 @@
 """Optimizers against PyTorch: trajectories step for step, param groups, state_dict, errors.
 
 Gradients come from a fixed function of the current parameter values (computed with numpy on
-both sides), so what is compared is the optimizer alone. Every rule runs twice: through the
-device's fused kernel and through the tensor-op reference (`_fused_kernel` patched to None).
+both sides), so what is compared is the optimizer alone. Every rule runs three times: through
+the device's fused kernel, on one thread and on several (the threshold for threads lowered), and
+through the tensor-op reference (`_fused_kernel` patched to None).
 """
 import warnings
 
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 import tinygrad_edu as tg
+import tinygrad_edu.kernels_cpu as K
 import tinygrad_edu.optim as optim
 from tinygrad_edu.vector import kernels
 
@@ -66,13 +68,13 @@ def trajectory(lib, name, kwargs, dtype="float64", steps=STEPS):
     return np.array(out)
 
 
-@pytest.fixture(params=["fused", "reference"])
+@pytest.fixture(params=["fused", "fused-threaded", "reference"])
 def path(request, monkeypatch):
-    """Run the optimizer through the fused kernels, or through the tensor-op reference rules."""
-    if request.param == "fused":
-        if not hasattr(kernels(tg.device("cpu")), "adam_step"):
-            pytest.skip("the CPU kernels module has no fused optimizer kernels yet")
-    else:
+    """Run the optimizer through the fused kernels (single-threaded, or the threaded twins that
+    big parameters get), or through the tensor-op reference rules."""
+    if request.param == "fused-threaded":
+        monkeypatch.setattr(K, "_UPDATE_PARALLEL_MIN", 1)
+    elif request.param == "reference":
         monkeypatch.setattr(optim, "_fused_kernel", lambda *args: None)
     return request.param
 
@@ -95,8 +97,6 @@ def test_trajectory_matches_pytorch_float32(name, kwargs, path):
 
 def test_fused_kernel_is_used_when_available(monkeypatch):
     k = kernels(tg.device("cpu"))
-    if not hasattr(k, "sgd_step"):
-        pytest.skip("no fused kernels yet")
     calls = []
     original = k.sgd_step
     monkeypatch.setattr(k, "sgd_step", lambda *a: (calls.append(a), original(*a)))

@@ -1454,6 +1454,14 @@ def sort(x: np.ndarray, axis: int, descending: bool, values_out: np.ndarray,
 # kernel never touches it. The Python wrapper turns the hyper-parameters into coefficients of the
 # parameter's dtype, so a float32 parameter is updated in float32 arithmetic, one rounding per
 # operation as PyTorch's own sequence of float32 ops does (and SIMD-friendly).
+#
+# Each rule is a function of one element (`_sgd_element`: the math of `sgd_step`'s docstring)
+# and a loop over the elements that reads them, calls it and writes the results back. The loop
+# is written once (`_sgd_kernel`) and compiled twice: with `range` on one thread, and with
+# `prange` on all of them for parameters of _UPDATE_PARALLEL_MIN elements up. Numba's disk cache
+# keys a kernel on the values in its closure, so `loop` there keeps the two compiled kernels
+# apart. The reads and writes stay in the loop itself: moved into a helper for element i, they
+# keep LLVM from vectorizing the loop (RMSprop's update ran 30 times slower).
 
 __all__ += ["sgd_step", "adam_step", "rmsprop_step", "adagrad_step"]
 
@@ -1476,26 +1484,22 @@ def _sgd_element(p, g, buf, lr, momentum, one_minus_dampening, weight_decay, nes
     return p - lr * g, buf
 
 
-@njit(**_UPDATE)
-def _sgd_serial(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
-                maximize, first_step, use_momentum):
-    for i in range(param.shape[0]):
-        b = buf[i] if use_momentum else grad[i]
-        param[i], b = _sgd_element(param[i], grad[i], b, lr, momentum, one_minus_dampening,
-                                   weight_decay, nesterov, maximize, first_step, use_momentum)
-        if use_momentum:
-            buf[i] = b
+def _sgd_kernel(loop):
+    """SGD's update over every element: `loop` is range (one thread) or prange."""
+    @njit(parallel=loop is prange, **_UPDATE)
+    def sgd_kernel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
+                   maximize, first_step, use_momentum):
+        for i in loop(param.shape[0]):
+            b = buf[i] if use_momentum else grad[i]
+            param[i], b = _sgd_element(param[i], grad[i], b, lr, momentum,
+                                       one_minus_dampening, weight_decay, nesterov, maximize,
+                                       first_step, use_momentum)
+            if use_momentum:
+                buf[i] = b
+    return sgd_kernel
 
 
-@njit(parallel=True, **_UPDATE)
-def _sgd_parallel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov,
-                  maximize, first_step, use_momentum):
-    for i in prange(param.shape[0]):
-        b = buf[i] if use_momentum else grad[i]
-        param[i], b = _sgd_element(param[i], grad[i], b, lr, momentum, one_minus_dampening,
-                                   weight_decay, nesterov, maximize, first_step, use_momentum)
-        if use_momentum:
-            buf[i] = b
+_sgd_serial, _sgd_parallel = _sgd_kernel(range), _sgd_kernel(prange)
 
 
 def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
@@ -1539,32 +1543,24 @@ def _adam_element(p, g, m, v, v_max, one_minus_beta1, beta2, one_minus_beta2, ep
     return p - step_size * m / denom, m, v, v_max
 
 
-@njit(**_UPDATE)
-def _adam_serial(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
-                 one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt,
-                 amsgrad, maximize, decoupled):
-    for i in range(param.shape[0]):
-        v_max = max_exp_avg_sq[i] if amsgrad else exp_avg_sq[i]
-        param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_element(
-            param[i], grad[i], exp_avg[i], exp_avg_sq[i], v_max, one_minus_beta1, beta2,
-            one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt, amsgrad,
-            maximize, decoupled)
-        if amsgrad:
-            max_exp_avg_sq[i] = v_max
+def _adam_kernel(loop):
+    """Adam's update over every element: `loop` is range (one thread) or prange."""
+    @njit(parallel=loop is prange, **_UPDATE)
+    def adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
+                    one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt,
+                    amsgrad, maximize, decoupled):
+        for i in loop(param.shape[0]):
+            v_max = max_exp_avg_sq[i] if amsgrad else exp_avg_sq[i]
+            param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_element(
+                param[i], grad[i], exp_avg[i], exp_avg_sq[i], v_max, one_minus_beta1, beta2,
+                one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt,
+                amsgrad, maximize, decoupled)
+            if amsgrad:
+                max_exp_avg_sq[i] = v_max
+    return adam_kernel
 
 
-@njit(parallel=True, **_UPDATE)
-def _adam_parallel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, one_minus_beta1, beta2,
-                   one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt,
-                   amsgrad, maximize, decoupled):
-    for i in prange(param.shape[0]):
-        v_max = max_exp_avg_sq[i] if amsgrad else exp_avg_sq[i]
-        param[i], exp_avg[i], exp_avg_sq[i], v_max = _adam_element(
-            param[i], grad[i], exp_avg[i], exp_avg_sq[i], v_max, one_minus_beta1, beta2,
-            one_minus_beta2, eps, weight_decay, decay, step_size, bias_correction2_sqrt, amsgrad,
-            maximize, decoupled)
-        if amsgrad:
-            max_exp_avg_sq[i] = v_max
+_adam_serial, _adam_parallel = _adam_kernel(range), _adam_kernel(prange)
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
@@ -1606,36 +1602,26 @@ def _rmsprop_element(p, g, square_avg, grad_avg, buf, lr, alpha, one_minus_alpha
     return p - lr * g / avg, square_avg, grad_avg, buf
 
 
-@njit(**_UPDATE)
-def _rmsprop_serial(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
-                    one_minus_alpha, eps, weight_decay, momentum, centered, maximize,
-                    use_momentum):
-    for i in range(param.shape[0]):
-        g_avg = grad_avg[i] if centered else grad[i]
-        buf = momentum_buffer[i] if use_momentum else grad[i]
-        param[i], square_avg[i], g_avg, buf = _rmsprop_element(
-            param[i], grad[i], square_avg[i], g_avg, buf, lr, alpha, one_minus_alpha, eps,
-            weight_decay, momentum, centered, maximize, use_momentum)
-        if centered:
-            grad_avg[i] = g_avg
-        if use_momentum:
-            momentum_buffer[i] = buf
+def _rmsprop_kernel(loop):
+    """RMSprop's update over every element: `loop` is range (one thread) or prange."""
+    @njit(parallel=loop is prange, **_UPDATE)
+    def rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
+                       one_minus_alpha, eps, weight_decay, momentum, centered, maximize,
+                       use_momentum):
+        for i in loop(param.shape[0]):
+            g_avg = grad_avg[i] if centered else grad[i]
+            buf = momentum_buffer[i] if use_momentum else grad[i]
+            param[i], square_avg[i], g_avg, buf = _rmsprop_element(
+                param[i], grad[i], square_avg[i], g_avg, buf, lr, alpha, one_minus_alpha, eps,
+                weight_decay, momentum, centered, maximize, use_momentum)
+            if centered:
+                grad_avg[i] = g_avg
+            if use_momentum:
+                momentum_buffer[i] = buf
+    return rmsprop_kernel
 
 
-@njit(parallel=True, **_UPDATE)
-def _rmsprop_parallel(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha,
-                      one_minus_alpha, eps, weight_decay, momentum, centered, maximize,
-                      use_momentum):
-    for i in prange(param.shape[0]):
-        g_avg = grad_avg[i] if centered else grad[i]
-        buf = momentum_buffer[i] if use_momentum else grad[i]
-        param[i], square_avg[i], g_avg, buf = _rmsprop_element(
-            param[i], grad[i], square_avg[i], g_avg, buf, lr, alpha, one_minus_alpha, eps,
-            weight_decay, momentum, centered, maximize, use_momentum)
-        if centered:
-            grad_avg[i] = g_avg
-        if use_momentum:
-            momentum_buffer[i] = buf
+_rmsprop_serial, _rmsprop_parallel = _rmsprop_kernel(range), _rmsprop_kernel(prange)
 
 
 def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
@@ -1668,18 +1654,17 @@ def _adagrad_element(p, g, state_sum, clr, eps, weight_decay, maximize):
     return p - clr * g / (math.sqrt(state_sum) + eps), state_sum
 
 
-@njit(**_UPDATE)
-def _adagrad_serial(param, grad, state_sum, clr, eps, weight_decay, maximize):
-    for i in range(param.shape[0]):
-        param[i], state_sum[i] = _adagrad_element(param[i], grad[i], state_sum[i], clr, eps,
-                                                  weight_decay, maximize)
+def _adagrad_kernel(loop):
+    """Adagrad's update over every element: `loop` is range (one thread) or prange."""
+    @njit(parallel=loop is prange, **_UPDATE)
+    def adagrad_kernel(param, grad, state_sum, clr, eps, weight_decay, maximize):
+        for i in loop(param.shape[0]):
+            param[i], state_sum[i] = _adagrad_element(param[i], grad[i], state_sum[i], clr, eps,
+                                                      weight_decay, maximize)
+    return adagrad_kernel
 
 
-@njit(parallel=True, **_UPDATE)
-def _adagrad_parallel(param, grad, state_sum, clr, eps, weight_decay, maximize):
-    for i in prange(param.shape[0]):
-        param[i], state_sum[i] = _adagrad_element(param[i], grad[i], state_sum[i], clr, eps,
-                                                  weight_decay, maximize)
+_adagrad_serial, _adagrad_parallel = _adagrad_kernel(range), _adagrad_kernel(prange)
 
 
 def adagrad_step(param, grad, state_sum, lr, lr_decay, eps, weight_decay, step, maximize):
