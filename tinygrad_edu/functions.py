@@ -502,10 +502,9 @@ class BinaryFunction(Function):
             ctx.save_for_backward(a if "a" in want and isinstance(a, Tensor) else None,
                                   b if "b" in want and isinstance(b, Tensor) else None,
                                   z if "z" in want else None)
-            ctx.a_num = None if isinstance(a, Tensor) else a
-            ctx.b_num = None if isinstance(b, Tensor) else b
-            ctx.shapes = (a._shape if isinstance(a, Tensor) else None,
-                          b._shape if isinstance(b, Tensor) else None)
+            # per operand: its shape if it is a tensor, else the number itself
+            ctx.operands = (a._shape if isinstance(a, Tensor) else a,
+                            b._shape if isinstance(b, Tensor) else b)
         return z
 
     @classmethod
@@ -520,12 +519,13 @@ class BinaryFunction(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, z = ctx.saved_tensors
-        a = ctx.a_num if a is None else a
-        b = ctx.b_num if b is None else b
+        sa, sb = ctx.operands
+        a_is_tensor, b_is_tensor = type(sa) is tuple, type(sb) is tuple
+        a = a if a_is_tensor else sa
+        b = b if b_is_tensor else sb
         ga, gb = type(ctx)._forward_cls.derivative(grad, a, b, z, ctx.needs_input_grad)
-        sa, sb = ctx.shapes
-        return (sum_to_shape(ga, sa) if ga is not None and sa is not None else None,
-                sum_to_shape(gb, sb) if gb is not None and sb is not None else None)
+        return (sum_to_shape(ga, sa) if ga is not None and a_is_tensor else None,
+                sum_to_shape(gb, sb) if gb is not None and b_is_tensor else None)
 
 
 class Add(BinaryFunction):

@@ -476,14 +476,13 @@ class Node:
     needs no gradient.
     """
 
-    __slots__ = ("next_functions", "_seq", "_pre_hooks", "_post_hooks", "_tensor_hooks",
-                 "_retain", "_metadata", "__weakref__")
+    __slots__ = ("next_functions", "_seq", "__dict__", "__weakref__")
+    # Rarely set, so class-level defaults: a node pays for hooks only when it has some.
+    _pre_hooks = _post_hooks = _tensor_hooks = _retain = _metadata = None
 
     def __init__(self):
         self.next_functions: tuple = ()
         self._seq = next(_sequence)  # later nodes run first, as in PyTorch's engine
-        self._pre_hooks = self._post_hooks = self._tensor_hooks = self._retain = None
-        self._metadata = None
 
     @property
     def metadata(self) -> dict:
@@ -635,20 +634,20 @@ def _edge(t: "Tensor") -> tuple:
 class BackwardNode(Node):
     """The node a `Function` records; it is also the `ctx` that forward and backward share."""
 
-    __slots__ = ("_saved", "_saved_versions", "_freed", "needs_input_grad", "_input_slots",
-                 "_inputs_meta", "_outputs_meta", "_n_args", "_non_differentiable", "_dirty",
-                 "materialize_grads", "_tracking", "__dict__")
+    __slots__ = ("_saved", "_saved_versions", "needs_input_grad", "_input_slots",
+                 "_inputs_meta", "_outputs_meta", "_n_args", "_tracking")
     _forward_cls: type = None  # the Function subclass whose backward this node runs
+    # Defaults that only some Functions change (mark_dirty, set_materialize_grads, ...).
+    _freed = False
+    _non_differentiable = _dirty = ()
+    materialize_grads = True
 
     def __init__(self):
-        Node.__init__(self)
-        self._saved = ()
-        self._saved_versions = ()
-        self._freed = False
-        self._non_differentiable = self._dirty = ()
+        self.next_functions = ()
+        self._seq = next(_sequence)
+        self._saved = self._saved_versions = ()
         self._input_slots = self._inputs_meta = self._outputs_meta = ()
         self._n_args = 0
-        self.materialize_grads = True
         self._tracking = False
 
     # -- the ctx API -------------------------------------------------------------------------
@@ -656,7 +655,7 @@ class BackwardNode(Node):
         """Keep `tensors` for backward; an in-place change to one of them later is an error."""
         if self._tracking:
             self._saved = tensors
-            self._saved_versions = tuple(t._version[0] if t is not None else 0 for t in tensors)
+            self._saved_versions = tuple([t._version[0] if t is not None else 0 for t in tensors])
 
     @property
     def saved_tensors(self) -> tuple:
@@ -809,10 +808,27 @@ class Function:
 _NO_GRADS = (False,) * 64
 
 def _apply_recording(cls, args: tuple):
-    """Function.apply when some input requires grad: run forward, then link the graph."""
+    """Function.apply when some input requires grad: link the node to the inputs' nodes, run
+    forward, then make the node the outputs' grad_fn."""
     node = cls._backward_cls()
     node._tracking = True
-    node.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    needs, slots, metas, edges = [], [], [], []
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            slots.append(i)
+            if a._requires_grad:
+                needs.append(True)
+                edges.append(_edge(a))
+                metas.append((a._shape, a._storage.dtype, a._storage.device))
+                continue
+            edges.append((None, 0))
+            metas.append(None)
+        needs.append(False)
+    node.needs_input_grad = tuple(needs)
+    node._n_args = len(args)
+    node._input_slots = tuple(slots)
+    node._inputs_meta = tuple(metas)
+    node.next_functions = tuple(edges)
     return _record(node, args, _run_forward(cls, node, args))
 
 
@@ -832,21 +848,7 @@ def _run_forward(cls, ctx, args: tuple):
 
 
 def _record(node: BackwardNode, args: tuple, output):
-    """Connect the outputs of a Function to `node`, and `node` to the inputs' nodes."""
-    slots, metas, edges = [], [], []
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            slots.append(i)
-            if a._requires_grad:
-                edges.append(_edge(a))
-                metas.append((a._shape, a._storage.dtype, a._storage.device))
-            else:
-                edges.append((None, 0))
-                metas.append(None)
-    node._n_args = len(args)
-    node._input_slots = tuple(slots)
-    node._inputs_meta = tuple(metas)
-    node.next_functions = tuple(edges)
+    """Make `node` the grad_fn of the Function's outputs."""
     if isinstance(output, Tensor) and not node._dirty and not node._non_differentiable \
             and not _is_one_of(output, args):
         _link_output(node, output, 0)  # the common case: one fresh output tensor
@@ -1077,8 +1079,11 @@ class Tensor:
     """
 
     __slots__ = ("_storage", "_offset", "_shape", "_strides", "_arr", "_requires_grad", "_grad",
-                 "grad_fn", "_output_nr", "_version", "_base", "_grad_acc", "_hooks",
-                 "_post_accumulate_hooks", "_retains_grad", "__weakref__")
+                 "grad_fn", "_output_nr", "_version", "_base", "__dict__", "__weakref__")
+    # Set on few tensors (leaves with hooks, retained grads), so class-level defaults: every new
+    # tensor would otherwise pay for them.
+    _grad_acc = _hooks = _post_accumulate_hooks = None
+    _retains_grad = False
     __array_priority__ = 1000  # numpy defers to our operators: ndarray * Tensor -> Tensor
 
     def __new__(cls, *args, **kwargs):
@@ -1474,9 +1479,8 @@ def _init_from(t: Tensor, storage: Storage, offset: int, shape: tuple, strides: 
                arr=None) -> None:
     t._storage, t._offset, t._shape, t._strides, t._arr = storage, offset, shape, strides, arr
     t._requires_grad = False
-    t._grad = t.grad_fn = t._base = t._grad_acc = t._hooks = t._post_accumulate_hooks = None
+    t._grad = t.grad_fn = t._base = None
     t._output_nr = 0
-    t._retains_grad = False
     t._version = [0]
 
 
