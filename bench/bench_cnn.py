@@ -54,78 +54,18 @@ import cProfile  # noqa: E402
 import io  # noqa: E402
 import pstats  # noqa: E402
 import statistics  # noqa: E402
-import time  # noqa: E402
 
 import torch  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
-from tinygrad_edu.datasets import load_mnist  # noqa: E402
+from _common import Run, mnist_cnn, mnist_for_both, same_start, warm_up  # noqa: E402
 
 if THREADS > 0:
     torch.set_num_threads(THREADS)
 
-# The book's data sits beside the checkout (../shared/data) unless TINYGRAD_EDU_DATA says otherwise.
-_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-if "TINYGRAD_EDU_DATA" not in os.environ and os.path.isdir(_SHARED):
-    os.environ["TINYGRAD_EDU_DATA"] = os.path.normpath(_SHARED)
-
-
-def make_model(lib):
-    nn = lib.nn
-    return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
-
-
-def copy_weights(src, dst) -> None:
-    """Give `dst` (ours) the parameter values of `src` (PyTorch's)."""
-    with tg.no_grad():
-        for p_src, p_dst in zip(src.parameters(), dst.parameters()):
-            p_dst.copy_(tg.from_numpy(p_src.detach().numpy().copy()))
-
-
-class Run:
-    """One framework's model, optimizer and data, trained one epoch at a time."""
-
-    def __init__(self, lib, model, data, seed: int, label: str):
-        self.lib, self.model, self.label = lib, model, label
-        x_train, y_train, self.x_val, self.y_val = data
-        data_api = lib.utils.data
-        self.loader = data_api.DataLoader(data_api.TensorDataset(x_train, y_train),
-                                          batch_size=64, shuffle=True,
-                                          generator=lib.Generator().manual_seed(seed))
-        self.optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
-        self.loss_fn = lib.nn.CrossEntropyLoss()
-        self.times: list[float] = []
-
-    def epoch(self) -> float:
-        self.model.train()
-        start = time.perf_counter()
-        for x, y in self.loader:
-            loss = self.loss_fn(self.model(x), y)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-        self.times.append(time.perf_counter() - start)
-        return self.times[-1]
-
-    def accuracy(self) -> float:
-        self.model.eval()
-        with self.lib.no_grad():
-            return (self.model(self.x_val).argmax(1) == self.y_val).float().mean().item()
-
-
-def warm_up(data) -> None:
-    """A few steps on a throwaway model so Numba compiles (or loads from cache) our kernels."""
-    run = Run(tg, make_model(tg), (data[0][:256], data[1][:256], data[2][:64], data[3][:64]), 0,
-              "warm-up")
-    run.epoch()
-    run.accuracy()
-
 
 def profile_one_epoch(data, seed: int) -> None:
-    run = Run(tg, make_model(tg), data, seed, "profile")
+    run = Run(tg, mnist_cnn(tg), data, seed, "profile")
     profiler = cProfile.Profile()
     profiler.enable()
     wall = run.epoch()
@@ -140,7 +80,8 @@ def profile_one_epoch(data, seed: int) -> None:
         elif "kernels_cpu" in file and name in ("strided", "strided_parallel", "contiguous",
                                                 "scalar", "rows", "cols"):
             key = "elementwise/reduce kernels (Numba)"
-        elif "kernels_cpu" in file and name.endswith("_serial"):
+        elif "kernels_cpu" in file and name in ("sgd_kernel", "adam_kernel", "rmsprop_kernel",
+                                                "adagrad_kernel"):
             key = "optimizer kernels (Numba)"
         elif "kernels_cpu" in file:
             key = "kernels_cpu.py Python wrappers"
@@ -171,22 +112,15 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
-    mnist = load_mnist(split="t10k")
-    ours_data = (mnist.train_images.unsqueeze(1), mnist.train_labels,
-                 mnist.val_images.unsqueeze(1), mnist.val_labels)
-    torch_data = tuple(torch.from_numpy(t.numpy().copy()) for t in ours_data)
-    print(f"MNIST ({mnist.split} split): {len(ours_data[0])} training images, "
+    ours_data, torch_data, split = mnist_for_both()
+    print(f"MNIST ({split} split): {len(ours_data[0])} training images, "
           f"{len(ours_data[2])} validation images; batch 64, Adam lr 1e-3, {args.epochs} epochs")
     print(f"threads: {args.threads or 'library defaults'} (PyTorch {torch.__version__} uses "
           f"{torch.get_num_threads()}); load average {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs")
 
-    torch.manual_seed(args.seed)
-    torch_model = make_model(torch)
-    our_model = make_model(tg)
-    copy_weights(torch_model, our_model)
-
-    warm_up(ours_data)
+    our_model, torch_model = same_start(mnist_cnn, args.seed)
+    warm_up(mnist_cnn, ours_data)
     ours = Run(tg, our_model, ours_data, args.seed, "tinygrad_edu")
     theirs = Run(torch, torch_model, torch_data, args.seed, "PyTorch")
     for epoch in range(args.epochs):

@@ -37,10 +37,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tinygrad_edu as tg  # noqa: E402
-
-_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-if "TINYGRAD_EDU_DATA" not in os.environ and os.path.isdir(_SHARED):
-    os.environ["TINYGRAD_EDU_DATA"] = os.path.normpath(_SHARED)
+from _common import copy_weights, mnist_cnn  # noqa: E402
 
 
 def gpu_or_exit() -> None:
@@ -118,14 +115,6 @@ def mlp(lib):
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def cnn(lib):
-    nn = lib.nn
-    return nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
-
-
 class Run:
     """One framework's model, optimizer and on-GPU data, trained an epoch at a time."""
 
@@ -152,13 +141,6 @@ class Run:
         self.times.append(time.perf_counter() - start)
         self.last_loss = loss.item()
         return self.times[-1]
-
-
-def copy_weights(src, dst) -> None:
-    """Give `dst` (ours, on the GPU) the parameter values of `src` (PyTorch's)."""
-    with tg.no_grad():
-        for p_src, p_dst in zip(src.parameters(), dst.parameters()):
-            p_dst.copy_(tg.tensor(p_src.detach().cpu().numpy(), device=p_dst.device))
 
 
 def bench_training(torch, name: str, make_model, optimizer_of, epochs: int, seed: int,
@@ -217,7 +199,7 @@ def main() -> None:
     bench_training(torch, "MLP", mlp,
                    lambda lib: (lambda p: lib.optim.SGD(p, lr=0.1, momentum=0.9)),
                    args.epochs, args.seed, images.reshape(len(images), 784), labels)
-    bench_training(torch, "CNN", cnn, lambda lib: (lambda p: lib.optim.Adam(p, lr=1e-3)),
+    bench_training(torch, "CNN", mnist_cnn, lambda lib: (lambda p: lib.optim.Adam(p, lr=1e-3)),
                    args.epochs, args.seed, images.reshape(len(images), 1, 28, 28), labels)
 
 

@@ -16,32 +16,19 @@ processes keep busy, every multi-threaded number can be many times slower than o
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import timeit
 
 import numba
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from tinygrad_edu import kernels_cpu as K  # noqa: E402
+from _common import paired_medians  # noqa: E402
 
 try:
     import torch
 except ImportError:                          # torch is a test dependency only
     torch = None
-
-
-def paired_medians(calls: dict, number: int, rounds: int = 15) -> dict:
-    """Median seconds per call of each entry of `calls` (after a warm-up call of each); in
-    every round each entry runs `number` times, one after the other."""
-    for call in calls.values():
-        call()
-    times: dict = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            times[name].append(timeit.timeit(call, number=number) / number)
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def ours(op: str, x, y, out):

@@ -14,8 +14,14 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-from bench_elementwise import K, paired_medians, torch  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from tinygrad_edu import kernels_cpu as K  # noqa: E402
+from _common import paired_medians  # noqa: E402
+
+try:
+    import torch
+except ImportError:                          # torch is a test dependency only
+    torch = None
 
 
 def main() -> None:

@@ -38,12 +38,7 @@ import time
 import torch
 
 import tinygrad_edu as tg
-from tinygrad_edu.datasets import load_mnist
-
-# The book's data sits beside the checkout (../shared/data) unless TINYGRAD_EDU_DATA says otherwise.
-_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-if "TINYGRAD_EDU_DATA" not in os.environ and os.path.isdir(_SHARED):
-    os.environ["TINYGRAD_EDU_DATA"] = os.path.normpath(_SHARED)
+from _common import Run, mnist_for_both, same_start, warm_up
 
 
 def make_model(lib):
@@ -52,82 +47,37 @@ def make_model(lib):
                          nn.Linear(64, 10))
 
 
-def copy_weights(src, dst) -> None:
-    """Give `dst` (ours) the parameter values of `src` (PyTorch's)."""
-    with tg.no_grad():
-        for p_src, p_dst in zip(src.parameters(), dst.parameters()):
-            p_dst.copy_(tg.from_numpy(p_src.detach().numpy().copy()))
-
-
-def train_epoch(lib, model, loader, optimizer, loss_fn) -> float:
-    model.train()
-    start = time.perf_counter()
-    for x, y in loader:
-        loss = loss_fn(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - start
-
-
-def accuracy(lib, model, x, y) -> float:
-    model.eval()
-    with lib.no_grad():
-        return (model(x).argmax(1) == y).float().mean().item()
-
-
 def train(lib, model, data, epochs: int, seed: int, label: str):
     """The recipe above; returns the per-epoch times and the final validation accuracy."""
-    x_train, y_train, x_val, y_val = data
-    DataLoader, TensorDataset = lib.utils.data.DataLoader, lib.utils.data.TensorDataset
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True,
-                        generator=lib.Generator().manual_seed(seed))
-    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    times = []
+    run = Run(lib, model, data, seed, label)
     for epoch in range(epochs):
-        times.append(train_epoch(lib, model, loader, optimizer, loss_fn))
-        acc = accuracy(lib, model, x_val, y_val)
-        print(f"  {label:13} epoch {epoch + 1}: {times[-1] * 1000:7.1f} ms, "
+        seconds = run.epoch()
+        acc = run.accuracy()
+        print(f"  {label:13} epoch {epoch + 1}: {seconds * 1000:7.1f} ms, "
               f"validation accuracy {acc * 100:.2f}%")
-    return times, acc
-
-
-def warm_up(data) -> None:
-    """A few steps on a throwaway model so Numba compiles (or loads from cache) our kernels."""
-    x, y = data[0][:256], data[1][:256]
-    model = make_model(tg)
-    optimizer = tg.optim.Adam(model.parameters(), lr=1e-3)
-    loader = tg.utils.data.DataLoader(tg.utils.data.TensorDataset(x, y), batch_size=64)
-    train_epoch(tg, model, loader, optimizer, tg.nn.CrossEntropyLoss())
-    accuracy(tg, model, data[2][:64], data[3][:64])
+    return run.times, acc
 
 
 def phases(lib, data, seed: int) -> dict[str, float]:
     """One epoch (after one to warm up) split into its phases, in ms: loading batches, forward
     (model and loss), zero_grad, backward, optimizer step."""
-    model = make_model(lib)
-    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = lib.nn.CrossEntropyLoss()
-    loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(data[0], data[1]),
-                                       batch_size=64, shuffle=True,
-                                       generator=lib.Generator().manual_seed(seed))
+    run = Run(lib, make_model(lib), data, seed, "phases")
     for epoch in range(2):
         spent = dict(load=0.0, forward=0.0, zero_grad=0.0, backward=0.0, step=0.0)
-        batches = iter(loader)
+        batches = iter(run.loader)
         while True:
             t0 = time.perf_counter()
             batch = next(batches, None)
             if batch is None:
                 break
             t1 = time.perf_counter()
-            loss = loss_fn(model(batch[0]), batch[1])
+            loss = run.loss_fn(run.model(batch[0]), batch[1])
             t2 = time.perf_counter()
-            optimizer.zero_grad()
+            run.optimizer.zero_grad()
             t3 = time.perf_counter()
             loss.backward()
             t4 = time.perf_counter()
-            optimizer.step()
+            run.optimizer.step()
             t5 = time.perf_counter()
             for key, dt in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
                 spent[key] += dt * 1000
@@ -150,19 +100,15 @@ def profile_one_epoch(data, seed: int) -> None:
         if callable(fn) and getattr(fn, "__module__", None) == module.__name__:
             originals[name] = fn
             setattr(module, name, _stopwatch(fn, spent.setdefault(name, [0, 0.0])))
-    model = make_model(tg)
-    loader = tg.utils.data.DataLoader(tg.utils.data.TensorDataset(data[0], data[1]),
-                                      batch_size=64, shuffle=True,
-                                      generator=tg.Generator().manual_seed(seed))
-    optimizer = tg.optim.Adam(model.parameters(), lr=1e-3)
+    run = Run(tg, make_model(tg), data, seed, "profile")
     try:
-        wall = train_epoch(tg, model, loader, optimizer, tg.nn.CrossEntropyLoss())
+        wall = run.epoch()
     finally:
         for name, fn in originals.items():
             setattr(module, name, fn)
     calls = sum(c for c, _ in spent.values())
     kernel_time = sum(t for _, t in spent.values())
-    steps = len(loader)
+    steps = len(run.loader)
     print(f"\nWhere one epoch of tinygrad_edu goes ({steps} steps, {wall * 1000:.0f} ms wall):")
     print(f"  primitives (Numba kernels, BLAS, their wrappers): {kernel_time * 1000:7.1f} ms "
           f"({100 * kernel_time / wall:4.1f}%), {calls} calls, {calls / steps:.0f} per step")
@@ -200,22 +146,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
-    mnist = load_mnist(split="t10k", flatten=True)
-    ours_data = (mnist.train_images, mnist.train_labels, mnist.val_images, mnist.val_labels)
-    torch_data = tuple(torch.from_numpy(t.numpy().copy()) for t in ours_data)
-    print(f"MNIST ({mnist.split} split): {len(ours_data[0])} training images, "
+    ours_data, torch_data, split = mnist_for_both(flatten=True)
+    print(f"MNIST ({split} split): {len(ours_data[0])} training images, "
           f"{len(ours_data[2])} validation images; batch 64, Adam lr 1e-3, {args.epochs} epochs")
     import numba
     print(f"PyTorch {torch.__version__} using {torch.get_num_threads()} threads; tinygrad_edu's "
           f"Numba kernels {numba.get_num_threads()} threads, BLAS threads per "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'default')}")
 
-    torch.manual_seed(args.seed)
-    torch_model = make_model(torch)
-    our_model = make_model(tg)
-    copy_weights(torch_model, our_model)
-
-    warm_up(ours_data)
+    our_model, torch_model = same_start(make_model, args.seed)
+    warm_up(make_model, ours_data)
     our_times, our_acc = train(tg, our_model, ours_data, args.epochs, args.seed, "tinygrad_edu")
     torch_times, torch_acc = train(torch, torch_model, torch_data, args.epochs, args.seed,
                                    "PyTorch")
