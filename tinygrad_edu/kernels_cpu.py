@@ -1318,9 +1318,21 @@ def scatter(out: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray,
     return out
 
 
+@njit(**_PLAIN)
+def _select_rows(x, index, out):
+    """out[i, :] = x[index[i], :] for C-contiguous 2-D x and out: whole rows, copied in order."""
+    for i in range(index.size):
+        out[i, :] = x[index[i], :]
+
+
 def index_select(x: np.ndarray, dim: int, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = the slices of x at the 1-D `index` along `dim` (a gather whose index varies only
     along dim)."""
+    if out.size and dim == 0 and x.flags.c_contiguous and out.flags.c_contiguous and x.ndim:
+        # the common case (a batch of samples): copy whole rows instead of element by element
+        rows = x.shape[0]
+        _select_rows(x.reshape(rows, -1), index, out.reshape(index.size, -1))
+        return out
     if out.size:
         xs, dim_stride = _without(_strides_of(x), dim)
         meta = _table(out.shape, _strides_of(out), _along(index, out.ndim, dim), xs)
