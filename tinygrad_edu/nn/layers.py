@@ -88,9 +88,8 @@ class Unflatten(Module):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
-class Dropout(Module):
-    """In training, zeroes each element with probability p and scales the rest by 1/(1-p)
-    (inverted dropout); in eval mode, the identity."""
+class _DropoutNd(Module):
+    """What the dropout layers share (as in PyTorch): the probability p, checked, and inplace."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -99,31 +98,26 @@ class Dropout(Module):
         self.p = p
         self.inplace = inplace
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.dropout(input, self.p, self.training, self.inplace)
-
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Dropout2d(Module):
+class Dropout(_DropoutNd):
+    """In training, zeroes each element with probability p and scales the rest by 1/(1-p)
+    (inverted dropout); in eval mode, the identity."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
     """Channel dropout: in training, zeroes whole channels of (N, C, H, W) inputs with
     probability p and scales the rest by 1/(1-p); in eval mode, the identity. Neighbouring
     pixels of a feature map are strongly correlated, so dropping single pixels (Dropout)
     regularises a conv net little; dropping a whole map does."""
 
-    def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = p
-        self.inplace = inplace
-
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Embedding(Module):
