@@ -2,7 +2,8 @@
 
 `pair(array)` makes the same tensor in both frameworks; `layouts` draws a tensor that may be a
 non-contiguous view (transposed, strided slice, broadcast) with the same values in both;
-`assert_same` compares values, shapes and dtypes.
+`twin` makes a module a float64 copy of a torch module; `assert_same` compares values, shapes
+and dtypes.
 """
 from __future__ import annotations
 
@@ -45,6 +46,17 @@ def assert_same(ours, theirs, rtol: float = 1e-7, atol: float = 1e-9, check_dtyp
         assert np.array_equal(a, b), (a, b)
     else:
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+
+
+def twin(ours, theirs):
+    """Make the module `ours` a float64 copy of the torch module `theirs` (same parameters and
+    buffers); returns both."""
+    theirs.double()
+    ours.double()
+    result = ours.load_state_dict({k: tg.tensor(v.detach().numpy())
+                                   for k, v in theirs.state_dict().items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    return ours, theirs
 
 
 def assert_same_grads(ours_list, theirs_list, rtol=1e-7, atol=1e-9):

@@ -16,6 +16,7 @@ import tinygrad_edu as tg
 import tinygrad_edu.kernels_cpu as K
 import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.functional as F
+from oracle import twin
 
 SETTINGS = settings(deadline=None, max_examples=40,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -324,14 +325,6 @@ def test_default_init_is_pytorchs():
     assert grouped.weight.dtype is tg.float64
     assert np.abs(grouped.weight.detach().numpy()).max() <= 1 / np.sqrt(10)
     assert [name for name, _ in conv.named_parameters()] == ["weight", "bias"]
-
-
-def twin(ours, theirs):
-    theirs.double()
-    ours.double()
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
-                          theirs.state_dict().items()})
-    return ours, theirs
 
 
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])

@@ -16,6 +16,7 @@ import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu.nn.pooling import max_windows, pool_output_size
+from oracle import twin
 
 SETTINGS = settings(deadline=None, max_examples=40,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -267,14 +268,6 @@ def test_avg_pool2d_of_a_matrix_and_integer_inputs_are_clear_errors():
 
 
 # ---------------------------------------------------------------------------- BatchNorm2d
-
-
-def twin(ours, theirs):
-    theirs.double()
-    ours.double()
-    ours.load_state_dict({k: tg.tensor(v.detach().numpy()) for k, v in
-                          theirs.state_dict().items()})
-    return ours, theirs
 
 
 @pytest.mark.parametrize("kwargs", [{}, dict(momentum=None), dict(affine=False),

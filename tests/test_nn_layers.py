@@ -10,19 +10,10 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
+from oracle import twin
 
 SETTINGS = settings(deadline=None, max_examples=10,
                     suppress_health_check=[HealthCheck.too_slow])
-
-
-def twin(ours: nn.Module, theirs: tnn.Module):
-    """Make `ours` a float64 copy of `theirs` (same parameters and buffers)."""
-    theirs.double()
-    ours.double()
-    result = ours.load_state_dict({k: tg.tensor(v.detach().numpy())
-                                   for k, v in theirs.state_dict().items()})
-    assert result.missing_keys == [] and result.unexpected_keys == []
-    return ours, theirs
 
 
 def check_layer(ours, theirs, x, *, int_input=False, rtol=1e-7, atol=1e-9, steps=1):
