@@ -28,6 +28,7 @@ import tinygrad_edu.nn.functional as F
 from tinygrad_edu.datasets import (char_one_hot, find_data_file, load_bikes, load_text,
                                    load_wine, word_index, word_one_hot)
 from tinygrad_edu.lessons import output_folder
+from tinygrad_edu.plots import line_chart
 
 # The stepper predefines OUT; run as a plain script or a notebook, the lesson picks the default.
 OUT = globals().get("OUT") or output_folder(5)
@@ -253,38 +254,12 @@ print(f"{working.sum().item()} working days: busiest hour {busiest_work}:00 "
 print(f"{(~working).sum().item()} other days: busiest hour {busiest_free}:00 "
       f"({by_hour_free.max().item():.0f} bikes on average)")
 
-
-def hours_svg(path, series, width=720, height=300, pad=40):
-    """Average rentals per hour, one polyline per series (label, colour, 24 values)."""
-    top = max(max(values) for _, _, values in series)
-
-    def x(h):                       # hour to picture coordinates (SVG's y axis points down)
-        return pad + h * (width - 2 * pad) / 23
-
-    def y(v):
-        return height - pad - v / top * (height - 2 * pad)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="12">',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-             'stroke="black"/>']
-    for h in range(0, 24, 3):
-        parts.append(f'<text x="{x(h):.0f}" y="{height - pad + 16}" text-anchor="middle">'
-                     f'{h}:00</text>')
-    for k, (label, colour, values) in enumerate(series):
-        points = " ".join(f"{x(h):.1f},{y(v):.1f}" for h, v in enumerate(values))
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
-                     'stroke-width="2"/>')
-        parts.append(f'<text x="{pad + 10}" y="{pad - 18 + 16 * k}" fill="{colour}">'
-                     f'{label}</text>')
-    parts.append("</svg>")
-    path.write_text("\n".join(parts) + "\n")
-    return path
-
-
-print("wrote", hours_svg(OUT / "bikes_by_hour.svg", [
-    ("working days", "#1f5fa8", by_hour_work.tolist()),
-    ("weekends and holidays", "#d2691e", by_hour_free.tolist())]))
+hours = range(24)
+print("wrote", line_chart(OUT / "bikes_by_hour.svg", [
+    ("working days", "#1f5fa8", hours, by_hour_work.tolist()),
+    ("weekends and holidays", "#d2691e", hours, by_hour_free.tolist())],
+    x_label="hour of the day", y_label="bikes", x_ticks=[(h, f"{h}:00") for h in hours[::3]],
+    width=720, height=300))
 
 # %% [markdown]
 # Two rush hours on working days, one broad afternoon hump otherwise: the kind of structure

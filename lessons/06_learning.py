@@ -19,6 +19,7 @@ import tinygrad_edu as torch
 from tinygrad_edu import optim
 from tinygrad_edu.datasets import load_thermometer
 from tinygrad_edu.lessons import output_folder
+from tinygrad_edu.plots import line_chart
 
 # The stepper predefines OUT; run as a plain script or a notebook, the lesson picks the default.
 OUT = globals().get("OUT") or output_folder(6)
@@ -174,37 +175,13 @@ print("Fahrenheit to Celsius is t_c = 0.5556 · t_u - 17.7778: the thermometer r
 # written to the lesson's output folder; open it in a browser).
 
 # %%
-def fit_svg(path, lines, width=560, height=360, pad=45):
-    """The readings as dots, and each (label, colour, w, b) as the line t_c = w·t_u + b."""
-    x0, x1, y0, y1 = 15.0, 90.0, -10.0, 35.0
-
-    def sx(v):                      # data to picture coordinates (SVG's y axis points down)
-        return pad + (v - x0) / (x1 - x0) * (width - 2 * pad)
-
-    def sy(v):
-        return height - pad - (v - y0) / (y1 - y0) * (height - 2 * pad)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="12">',
-             f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}"'
-             ' fill="none" stroke="#999"/>',
-             f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">reading t_u</text>',
-             f'<text x="12" y="{pad - 12}">°C</text>']
-    for k, (label, colour, w, b) in enumerate(lines):
-        parts.append(f'<line x1="{sx(x0):.1f}" y1="{sy(w * x0 + b):.1f}" x2="{sx(x1):.1f}" '
-                     f'y2="{sy(w * x1 + b):.1f}" stroke="{colour}" stroke-width="2"/>')
-        parts.append(f'<text x="{pad + 8}" y="{pad + 16 + 16 * k}" fill="{colour}">{label}'
-                     '</text>')
-    for u, c in zip(t_u.tolist(), t_c.tolist()):
-        parts.append(f'<circle cx="{sx(u):.1f}" cy="{sy(c):.1f}" r="4" fill="black"/>')
-    parts.append("</svg>")
-    path.write_text("\n".join(parts) + "\n")
-    return path
-
-
-print("wrote", fit_svg(OUT / "thermometer_fit.svg", [
-    (f"fitted: {0.1 * w_fit:.4f}·t_u {b_fit:+.2f}", "#1f5fa8", 0.1 * w_fit, b_fit),
-    ("Fahrenheit: 0.5556·t_u − 17.78", "#d2691e", 5 / 9, -160 / 9)]))
+ends = [15.0, 90.0]                        # a straight line is drawn between its two ends
+print("wrote", line_chart(OUT / "thermometer_fit.svg", [
+    (f"fitted: {0.1 * w_fit:.4f}·t_u {b_fit:+.2f}", "#1f5fa8", ends,
+     [0.1 * w_fit * u + b_fit for u in ends]),
+    ("Fahrenheit: 0.5556·t_u − 17.78", "#d2691e", ends, [5 / 9 * u - 160 / 9 for u in ends])],
+    dots=list(zip(t_u.tolist(), t_c.tolist())), x_range=ends, y_range=(-10.0, 35.0),
+    x_label="reading t_u", y_label="°C", height=360))
 
 # %% [markdown]
 # ## 4. Autograd computes the gradient
@@ -348,42 +325,11 @@ print("params:", [round(v, 4) for v in params.tolist()],
 # stops training when the validation loss stops improving. The two curves, on a log scale:
 
 # %%
-def curves_svg(path, series, width=560, height=320, pad=45):
-    """Loss curves on a log scale: series are (label, colour, values per epoch)."""
-    logs = [math.log10(v) for _, _, values in series for v in values]
-    lo, hi = math.floor(min(logs)), math.ceil(max(logs))
-    n = max(len(values) for _, _, values in series)
-
-    def sx(i):
-        return pad + i / (n - 1) * (width - 2 * pad)
-
-    def sy(v):                      # decades equally spaced
-        return height - pad - (math.log10(v) - lo) / (hi - lo) * (height - 2 * pad)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="12">',
-             f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}"'
-             ' fill="none" stroke="#999"/>',
-             f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">epoch (1 to {n})'
-             '</text>']
-    for decade in range(lo, hi + 1):
-        parts.append(f'<text x="{pad - 6}" y="{sy(10 ** decade) + 4:.1f}" text-anchor="end">'
-                     f'{10.0 ** decade:g}</text>')
-    for k, (label, colour, values) in enumerate(series):
-        step = max(1, len(values) // 500)          # a few hundred points draw the same curve
-        points = " ".join(f"{sx(i):.1f},{sy(v):.1f}" for i, v in enumerate(values)
-                          if i % step == 0)
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
-                     'stroke-width="2"/>')
-        parts.append(f'<text x="{width - pad - 8}" y="{pad + 16 + 16 * k}" text-anchor="end" '
-                     f'fill="{colour}">{label}</text>')
-    parts.append("</svg>")
-    path.write_text("\n".join(parts) + "\n")
-    return path
-
-
-print("wrote", curves_svg(OUT / "train_val_loss.svg", [
-    ("training loss", "#1f5fa8", train_losses), ("validation loss", "#d2691e", val_losses)]))
+epochs = range(1, len(train_losses) + 1)
+print("wrote", line_chart(OUT / "train_val_loss.svg", [
+    ("training loss", "#1f5fa8", epochs, train_losses),
+    ("validation loss", "#d2691e", epochs, val_losses)],
+    x_label=f"epoch (1 to {len(epochs)})", log_y=True, legend="right"))
 
 # %% [markdown]
 # What `no_grad` buys, concretely: the validation loss has no `grad_fn`, so nothing was

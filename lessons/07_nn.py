@@ -23,6 +23,7 @@ import tinygrad_edu.nn.functional as F
 from tinygrad_edu import optim
 from tinygrad_edu.datasets import load_thermometer
 from tinygrad_edu.lessons import output_folder
+from tinygrad_edu.plots import line_chart
 
 # The stepper predefines OUT; run as a plain script or a notebook, the lesson picks the default.
 OUT = globals().get("OUT") or output_folder(7)
@@ -177,46 +178,17 @@ with torch.no_grad():
 # models over the whole range.
 
 # %%
-def models_svg(path, curves, width=560, height=360, pad=45):
-    """Readings as dots and each (label, colour, xs, ys) as a curve, in degrees."""
-    x0, x1, y0, y1 = 20.0, 90.0, -10.0, 35.0
-
-    def sx(v):                      # data to picture coordinates (SVG's y axis points down)
-        return pad + (v - x0) / (x1 - x0) * (width - 2 * pad)
-
-    def sy(v):
-        v = min(max(v, y0), y1)     # a curve leaving the frame is drawn along its edge
-        return height - pad - (v - y0) / (y1 - y0) * (height - 2 * pad)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="12">',
-             f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}"'
-             ' fill="none" stroke="#999"/>',
-             f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">reading t_u '
-             '(hollow dots: validation)</text>']
-    for k, (label, colour, xs, ys) in enumerate(curves):
-        points = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(xs, ys))
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
-                     'stroke-width="2"/>')
-        parts.append(f'<text x="{pad + 8}" y="{pad + 16 + 16 * k}" fill="{colour}">{label}'
-                     '</text>')
-    held_out = set(val_idx.tolist())
-    for i, (u, c) in enumerate(zip(t_u.tolist(), t_c.tolist())):
-        fill = "white" if i in held_out else "black"
-        parts.append(f'<circle cx="{sx(u):.1f}" cy="{sy(c):.1f}" r="4" fill="{fill}" '
-                     'stroke="black"/>')
-    parts.append("</svg>")
-    path.write_text("\n".join(parts) + "\n")
-    return path
-
-
 readings_grid = torch.linspace(20.0, 90.0, 141).unsqueeze(1)      # every half unit
 with torch.no_grad():
     line_curve = line_model(0.1 * readings_grid).flatten().tolist()
     net_curve = named_net(0.1 * readings_grid).flatten().tolist()
-print("wrote", models_svg(OUT / "thermometer_models.svg", [
+held_out = set(val_idx.tolist())
+print("wrote", line_chart(OUT / "thermometer_models.svg", [
     ("line", "#1f5fa8", readings_grid.flatten().tolist(), line_curve),
-    ("1-13-1 tanh network", "#d2691e", readings_grid.flatten().tolist(), net_curve)]))
+    ("1-13-1 tanh network", "#d2691e", readings_grid.flatten().tolist(), net_curve)],
+    dots=[(u, c, "white" if i in held_out else "black")
+          for i, (u, c) in enumerate(zip(t_u.tolist(), t_c.tolist()))],
+    y_range=(-10.0, 35.0), x_label="reading t_u (hollow dots: validation)", height=360))
 
 # %% [markdown]
 # ## 4. Subclassing `nn.Module`

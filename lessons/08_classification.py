@@ -24,6 +24,7 @@ from tinygrad_edu import optim
 from tinygrad_edu.data import DataLoader, TensorDataset
 from tinygrad_edu.datasets import load_mnist
 from tinygrad_edu.lessons import output_folder
+from tinygrad_edu.plots import line_chart
 
 # The stepper predefines OUT; run as a plain script or a notebook, the lesson picks the default.
 OUT = globals().get("OUT") or output_folder(8)
@@ -185,40 +186,12 @@ print(f"restored epoch {best_epoch}: validation loss {final_loss:.4f}, "
 # The curves, as a picture in the output folder:
 
 # %%
-def curves_svg(path, series, width=560, height=320, pad=45):
-    """Per-epoch curves: series are (label, colour, values); one shared linear y axis."""
-    top = max(max(values) for _, _, values in series)
-    n = max(len(values) for _, _, values in series)
-
-    def sx(i):
-        return pad + i / max(n - 1, 1) * (width - 2 * pad)
-
-    def sy(v):
-        return height - pad - v / top * (height - 2 * pad)
-
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'font-family="sans-serif" font-size="12">',
-             f'<rect x="{pad}" y="{pad}" width="{width - 2 * pad}" height="{height - 2 * pad}"'
-             ' fill="none" stroke="#999"/>',
-             f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle">epoch 1 to {n}'
-             '</text>',
-             f'<text x="{pad - 6}" y="{sy(top) + 4:.1f}" text-anchor="end">{top:.2f}</text>',
-             f'<text x="{pad - 6}" y="{sy(0) + 4:.1f}" text-anchor="end">0</text>']
-    for k, (label, colour, values) in enumerate(series):
-        points = " ".join(f"{sx(i):.1f},{sy(v):.1f}" for i, v in enumerate(values))
-        parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
-                     'stroke-width="2"/>')
-        parts.append(f'<text x="{width - pad - 8}" y="{pad + 16 + 16 * k}" text-anchor="end" '
-                     f'fill="{colour}">{label}</text>')
-    parts.append("</svg>")
-    path.write_text("\n".join(parts) + "\n")
-    return path
-
-
-print("wrote", curves_svg(OUT / "mnist_curves.svg", [
-    ("training loss", "#1f5fa8", history["train_loss"]),
-    ("validation loss", "#d2691e", history["val_loss"]),
-    ("validation accuracy", "#2e8b57", history["val_accuracy"])]))
+epochs = range(1, len(history["train_loss"]) + 1)
+print("wrote", line_chart(OUT / "mnist_curves.svg", [
+    ("training loss", "#1f5fa8", epochs, history["train_loss"]),
+    ("validation loss", "#d2691e", epochs, history["val_loss"]),
+    ("validation accuracy", "#2e8b57", epochs, history["val_accuracy"])],
+    x_label=f"epoch 1 to {len(epochs)}", legend="right"))
 
 # %% [markdown]
 # ## 5. Pitfall: forgetting `zero_grad()`
