@@ -423,7 +423,7 @@ class DataLoader:
             n = len(self.dataset)  # a TypeError here, as in PyTorch, if the stream has no length
             if self.batch_size is None:
                 return n
-            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+            return len(BatchSampler(range(n), self.batch_size, self.drop_last))
         return len(self.batch_sampler if self._auto_collation else self.sampler)
 
     def __iter__(self) -> Iterator:
@@ -448,10 +448,8 @@ class DataLoader:
             for sample in stream:
                 yield self.collate_fn(sample)
             return
-        while True:
-            batch = list(itertools.islice(stream, self.batch_size))
-            if not batch or (self.drop_last and len(batch) < self.batch_size):
-                return
+        # BatchSampler groups whatever it iterates over: here the samples themselves
+        for batch in BatchSampler(stream, self.batch_size, self.drop_last):
             yield self.collate_fn(batch)
 
 
