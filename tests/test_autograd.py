@@ -1,8 +1,5 @@
 """The autograd engine: graph structure, accumulation, freeing, version counters, hooks,
 grad modes, user Functions, autograd.grad, double backward and gradcheck."""
-import time
-import warnings
-
 import numpy as np
 import pytest
 import torch

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import tinygrad_edu as tg
-from oracle import OUR_DTYPE, TORCH_DTYPE, assert_same
+from oracle import TORCH_DTYPE, assert_same
 
 DTYPES = list(TORCH_DTYPE)
 

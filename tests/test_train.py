@@ -113,7 +113,6 @@ def test_mnist_mlp_learns_digits(tmp_path):
 
 
 def test_mnist_cnn_learns_digits():
-    pytest.importorskip("tinygrad_edu.models")
     result = quiet("mnist-cnn", epochs=2, limit=800, batch_size=32)
     assert result.metrics["val_accuracy"] > 0.5      # chance is 0.1
     assert falls(result.history)
