@@ -427,14 +427,8 @@ def write_notebook(lesson: Lesson, path: str | os.PathLike | None = None, *, for
 
 def _write_atomic(path: Path, text: str) -> None:
     # Written whole or not at all: a half-written notebook would not open.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from tinygrad_edu.serialization import atomic_write   # (it loads the tensor library)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 # ============================================================================ the stepper
