@@ -331,7 +331,8 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
-    def _get_owner(self, target: str, kind: str):
+    def _get_owner(self, target: str):
+        """The module that holds the member at a dotted path, and the member's name."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
         if not hasattr(mod, name):
@@ -339,14 +340,14 @@ class Module:
         return mod, name
 
     def get_parameter(self, target: str) -> Parameter:
-        mod, name = self._get_owner(target, "parameter")
+        mod, name = self._get_owner(target)
         param = getattr(mod, name)
         if not isinstance(param, Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return param
 
     def get_buffer(self, target: str) -> Tensor:
-        mod, name = self._get_owner(target, "buffer")
+        mod, name = self._get_owner(target)
         if name not in mod._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return getattr(mod, name)
