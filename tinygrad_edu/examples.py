@@ -135,10 +135,7 @@ def train(name: str, *, epochs: int | None = None, lr: float | None = None,
     run.say(f"epochs {run.epochs}, lr {run.lr:g}, batch size "
             f"{run.batch_size or 'all'}, device {run.device}, seed {run.seed}")
     started = time.perf_counter()
-    if name == "moons":
-        result = _moons(run)
-    else:
-        result = _TRAINERS[name](run)
+    result = _TRAINERS[name](run)
     run.say(f"done in {time.perf_counter() - started:.1f} s")
     run.say("final: " + ", ".join(f"{k} {_fmt(k, v)}" for k, v in result.metrics.items()))
     if run.out_dir is not None:
@@ -625,11 +622,7 @@ def _mnist_cnn(run: _Run) -> TrainResult:
     """Digits with LeNet-5 (tinygrad_edu.models.LeNet): two conv/pool blocks, three linear
     layers; Adam at lr 1e-3."""
     from tinygrad_edu import nn, optim
-    try:
-        from tinygrad_edu.models import LeNet
-    except ImportError as exc:
-        raise ExampleError(f"mnist-cnn needs tinygrad_edu.models and nn.Conv2d, which this "
-                           f"install lacks ({exc})") from None
+    from tinygrad_edu.models import LeNet
     train_x, train_y, val_x, val_y = _mnist(run, flatten=False)
     model = LeNet().to(run.device)
     optimizer = optim.Adam(model.parameters(), lr=run.lr)
@@ -638,12 +631,6 @@ def _mnist_cnn(run: _Run) -> TrainResult:
                    classify=True)
     return _finish(run, history, _final(history), {"model": model.state_dict(),
                                                    "optimizer": optimizer.state_dict()})
-
-
-_TRAINERS: dict[str, Callable[[_Run], TrainResult]] = {
-    "thermometer": _thermometer, "wine": _wine, "bikes": _bikes,
-    "mnist-mlp": _mnist_mlp, "mnist-cnn": _mnist_cnn,
-}
 
 
 # ============================================================================ moons (scalar)
@@ -729,3 +716,10 @@ def _moons(run: _Run) -> TrainResult:
                                                      "sizes": [2, 16, 16, 1]},
                                            "optimizer": {"lr": run.lr,
                                                          "schedule": "linear decay to lr/10"}})
+
+
+# The function that trains each example of EXAMPLES.
+_TRAINERS: dict[str, Callable[[_Run], TrainResult]] = {
+    "thermometer": _thermometer, "wine": _wine, "bikes": _bikes,
+    "mnist-mlp": _mnist_mlp, "mnist-cnn": _mnist_cnn, "moons": _moons,
+}
