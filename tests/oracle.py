@@ -7,6 +7,8 @@ and dtypes.
 """
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import torch
 from hypothesis import strategies as st
@@ -57,6 +59,17 @@ def twin(ours, theirs):
                                    for k, v in theirs.state_dict().items()})
     assert result.missing_keys == [] and result.unexpected_keys == []
     return ours, theirs
+
+
+def fake_cuda_kernels():
+    """A stand-in "CUDA" kernels module that keeps the arrays in host memory: enough for code
+    that only moves, views and reads device tensors (printing, save/load) on a machine without
+    a GPU. Install it with monkeypatch.setitem(vector._kernels_cache, "cuda", ...)."""
+    def as_strided(buf, offset, shape, strides):
+        return np.lib.stride_tricks.as_strided(buf[offset:], shape,
+                                               tuple(s * buf.itemsize for s in strides))
+    return types.SimpleNamespace(to_numpy=lambda x: x, from_numpy=lambda x: x.copy(),
+                                 as_strided=as_strided)
 
 
 def assert_same_grads(ours_list, theirs_list, rtol=1e-7, atol=1e-9):

@@ -1,6 +1,5 @@
 """repr(tensor) must read exactly like PyTorch's: every test compares with torch's own repr."""
 import math
-import types
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 from tinygrad_edu import printing
 from tinygrad_edu import vector as V
+from oracle import fake_cuda_kernels
 
 DTYPES = ["float32", "float64", "int64", "int32", "int16", "uint8", "bool"]
 FLOAT_KINDS = ["normal", "tiny", "huge", "mixed", "integers", "extreme", "zeros"]
@@ -246,17 +246,8 @@ def test_subclasses_print_their_name():
     assert repr(t) == "Special([1., 2.])"
 
 
-def _fake_cuda():
-    """A stand-in kernels module that keeps "CUDA" arrays in host memory (printing only reads)."""
-    def as_strided(buf, offset, shape, strides):
-        return np.lib.stride_tricks.as_strided(buf[offset:], shape,
-                                               tuple(s * buf.itemsize for s in strides))
-    return types.SimpleNamespace(to_numpy=lambda x: x, from_numpy=lambda x: x,
-                                 as_strided=as_strided)
-
-
 def test_cuda_tensors_show_their_device(monkeypatch):
-    monkeypatch.setitem(V._kernels_cache, "cuda", _fake_cuda())
+    monkeypatch.setitem(V._kernels_cache, "cuda", fake_cuda_kernels())
     dev = V.device("cuda:0")
     t = V.Tensor._make(V.Storage(np.array([1.0, 2.0]), V.float64, dev), 0, (2,), (1,))
     assert repr(t) == "tensor([1., 2.], device='cuda:0', dtype=torch.float64)"

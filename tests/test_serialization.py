@@ -7,7 +7,6 @@ import math
 import os
 import pickle
 import struct
-import types
 
 import numpy as np
 import pytest
@@ -19,6 +18,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import serialization as S
 from tinygrad_edu import vector as V
 from tinygrad_edu.serialization import SerializationError
+from oracle import fake_cuda_kernels
 
 DTYPES = ["float32", "float64", "int64", "int32", "int16", "uint8", "bool"]
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -503,22 +503,13 @@ def test_random_garbage_after_a_valid_preamble_never_crashes(garbage, length):
 # --------------------------------------------------------------------------------------- devices
 
 
-def _fake_cuda():
-    """A stand-in "CUDA" kernels module that keeps arrays in host memory."""
-    def as_strided(buf, offset, shape, strides):
-        return np.lib.stride_tricks.as_strided(buf[offset:], shape,
-                                               tuple(s * buf.itemsize for s in strides))
-    return types.SimpleNamespace(to_numpy=lambda x: x, from_numpy=lambda x: x.copy(),
-                                 as_strided=as_strided)
-
-
 def cuda_tensor(values):
     arr = np.array(values, np.float32)
     return V.Tensor._make(V.Storage(arr, V.float32, V.device("cuda:0")), 0, arr.shape, (1,))
 
 
 def test_map_location(monkeypatch):
-    monkeypatch.setitem(V._kernels_cache, "cuda", _fake_cuda())
+    monkeypatch.setitem(V._kernels_cache, "cuda", fake_cuda_kernels())
     obj = {"gpu": cuda_tensor([1.0, 2.0]), "cpu": tg.ones(2)}
     data = saved_bytes(obj)
 
@@ -536,7 +527,7 @@ def test_map_location(monkeypatch):
 
 
 def test_cuda_tensor_without_cuda_says_use_map_location(monkeypatch):
-    monkeypatch.setitem(V._kernels_cache, "cuda", _fake_cuda())
+    monkeypatch.setitem(V._kernels_cache, "cuda", fake_cuda_kernels())
     data = saved_bytes(cuda_tensor([1.0]))
 
     def no_cuda(dev):
