@@ -134,6 +134,7 @@ def _download(name: str, target: Path) -> Path:
 
 
 def _tensor(array: np.ndarray):
+    """`array` as a tensor, sharing its memory (copied first only if not contiguous)."""
     import tinygrad_edu as torch
     return torch.from_numpy(np.ascontiguousarray(array))
 
@@ -262,11 +263,10 @@ def char_one_hot(line: str):
     curly quotes) go to column 0. The tensor has len(line) rows, as in the book, so the rows past
     the stripped line stay zero.
     """
-    import tinygrad_edu as torch
     onehot = np.zeros((len(line), 128), dtype=np.float32)
     for i, ch in enumerate(line.lower().strip()):
         onehot[i, ord(ch) if ord(ch) < 128 else 0] = 1.0
-    return torch.from_numpy(onehot)
+    return _tensor(onehot)
 
 
 def word_index(text: str) -> dict[str, int]:
@@ -283,14 +283,13 @@ def word_one_hot(line: str, vocabulary: dict[str, int]):
     Shape (number of words, len(vocabulary)); a word missing from the vocabulary is a KeyError
     that names it.
     """
-    import tinygrad_edu as torch
     words = clean_words(line)
     onehot = np.zeros((len(words), len(vocabulary)), dtype=np.float32)
     for i, word in enumerate(words):
         if word not in vocabulary:
             raise KeyError(f"word {word!r} is not in the vocabulary ({len(vocabulary)} words)")
         onehot[i, vocabulary[word]] = 1.0
-    return torch.from_numpy(onehot)
+    return _tensor(onehot)
 
 
 # ---------------------------------------------------------------------------------------- MNIST
