@@ -2316,9 +2316,12 @@ def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from:
 
 
 def _check_range(op: str, index: Tensor, n: int) -> None:
+    """Every index in [0, n), checked before a kernel trusts them. The minimum and maximum are
+    reduced on the index's own device: only two numbers travel back, not the whole index."""
     if index.numel():
-        host = index._host()
-        lo, hi = builtins.int(host.min()), builtins.int(host.max())
+        dims = tuple(range(index.dim()))
+        lo = reduce_forward("min", index, dims, False, index.dtype).item()
+        hi = reduce_forward("max", index, dims, False, index.dtype).item()
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
             raise IndexError(f"{op}(): index {bad} is out of bounds for dimension with size {n}")
