@@ -45,7 +45,10 @@ def line_chart(path, curves, *, dots=(), x_label: str = "", y_label: str = "", x
     else:
         y_lo, y_hi = y_range or (min(0.0, min(ys)), max(ys))
         y_labels = [y_lo, y_hi]
-    x_hi, y_hi = max(x_hi, x_lo + 1e-12), max(y_hi, y_lo + 1e-12)   # a flat range: no 0 / 0
+    if x_hi == x_lo:            # a single point, or a flat curve: widen the range (no 0 / 0)
+        x_hi = x_lo + 1
+    if y_hi == y_lo:
+        y_hi = y_lo + 1
 
     def px(x):                  # data to picture coordinates
         return pad + (x - x_lo) / (x_hi - x_lo) * (width - 2 * pad)
