@@ -1288,6 +1288,19 @@ def _matmul_kernel(a3: Tensor, b3: Tensor) -> Tensor:
     return out
 
 
+def _mm(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b for two matrices, by the 3-D matmul primitive on batch-of-one views (no autograd,
+    no intermediate tensors: this is every Linear layer's forward and backward)."""
+    out = V._new((a._shape[0], b._shape[1]), a._storage.dtype, a._storage.device)
+    _k(a).matmul(_batch_of_one(a), _batch_of_one(b), _batch_of_one(out))
+    return out
+
+
+def _batch_of_one(t: Tensor):
+    """t's array seen as a batch of one matrix: shape (1, rows, cols)."""
+    return _k(t).as_strided(t._storage._data, t._offset, (1,) + t._shape, (0,) + t._strides)
+
+
 class MatMul(Function):
     """C = A B (batched, broadcasting the batch dims);  dL/dA = dL/dC B^T,  dL/dB = A^T dL/dC"""
     backward_name = "MmBackward0"
@@ -1295,6 +1308,8 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if len(a._shape) == 2 and len(b._shape) == 2:
+            return _mm(a, b)
         batch = broadcast_shapes(a._shape[:-2], b._shape[:-2])
         m, k, n = a._shape[-2], a._shape[-1], b._shape[-1]
         a3 = a.expand(batch + (m, k)).reshape((-1, m, k))
@@ -1420,11 +1435,14 @@ class Addmm(Function):
     def forward(ctx, bias, a, b, beta, alpha):
         ctx.save_for_backward(a, b)
         ctx.bias_shape, ctx.beta, ctx.alpha = bias._shape, beta, alpha
-        prod_ = _matmul_kernel(a.unsqueeze(0), b.unsqueeze(0)).squeeze(0)
+        out = _mm(a, b)
+        k, arr = _k(out), out._arr
         if alpha != 1:
-            prod_ = binary_forward("mul", prod_, alpha)
+            k.binary("mul", arr, _operand(alpha, out.dtype, out._shape, out.device), arr)
         scaled = bias if beta == 1 else binary_forward("mul", bias, beta)
-        return binary_forward("add", prod_, scaled)
+        # the bias is added into the product in place: it is new, nobody else sees it yet
+        k.binary("add", arr, _operand(scaled, out.dtype, out._shape, out.device), arr)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -2319,9 +2337,13 @@ def _check_range(op: str, index: Tensor, n: int) -> None:
     """Every index in [0, n), checked before a kernel trusts them. The minimum and maximum are
     reduced on the index's own device: only two numbers travel back, not the whole index."""
     if index.numel():
-        dims = tuple(range(index.dim()))
-        lo = reduce_forward("min", index, dims, False, index.dtype).item()
-        hi = reduce_forward("max", index, dims, False, index.dtype).item()
+        if index._storage.device.type == "cpu":  # on the host already: numpy reads it in place
+            host = index._view()
+            lo, hi = builtins.int(host.min()), builtins.int(host.max())
+        else:
+            dims = tuple(range(index.dim()))
+            lo = reduce_forward("min", index, dims, False, index.dtype).item()
+            hi = reduce_forward("max", index, dims, False, index.dtype).item()
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
             raise IndexError(f"{op}(): index {bad} is out of bounds for dimension with size {n}")
