@@ -2239,17 +2239,39 @@ def roll(input: Tensor, shifts, dims=None) -> Tensor:
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     rows, cols = input._shape[-2:]
-    keep = arange(cols).unsqueeze(0) - arange(rows).unsqueeze(1) <= diagonal
-    return where(keep.to(input.device), input, zeros((), dtype=input.dtype, device=input.device))
+    keep = _column_minus_row(rows, cols, input.device) <= diagonal
+    return where(keep, input, zeros((), dtype=input.dtype, device=input.device))
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     rows, cols = input._shape[-2:]
-    keep = arange(cols).unsqueeze(0) - arange(rows).unsqueeze(1) >= diagonal
-    return where(keep.to(input.device), input, zeros((), dtype=input.dtype, device=input.device))
+    keep = _column_minus_row(rows, cols, input.device) >= diagonal
+    return where(keep, input, zeros((), dtype=input.dtype, device=input.device))
+
+
+def _column_minus_row(rows: int, cols: int, dev: V.device) -> Tensor:
+    """The (rows, cols) table of j - i, made on `dev`: which diagonal each element is on."""
+    return arange(cols, device=dev).unsqueeze(0) - arange(rows, device=dev).unsqueeze(1)
 
 
 # ---------------------------------------------------------------------------------------- cumulative
+
+
+def _cumulative_forward(op: str, x: Tensor, dim: int) -> Tensor:
+    """The running sums (op "cumsum") or products ("cumprod") of x along dim, by the device's
+    primitive: floats keep their dtype (accumulated in float64), integers and bools give int64."""
+    out = V._new(x._shape, _sum_dtype(x, None), x.device)
+    if x.dim() == 0:                      # one element: scan it as a 1-D tensor of one
+        x, view = x.reshape(1), out._as_view(0, (1,), (1,))
+    else:
+        view = out
+    getattr(_k(x), op)(x._view(), dim, view._view())
+    return out
+
+
+def _reverse_cumsum(t: Tensor, dim: int) -> Tensor:
+    """s_i = t_i + t_i+1 + ... + t_n-1 along dim."""
+    return t.flip(dim).cumsum(dim).flip(dim)
 
 
 class CumSum(Function):
@@ -2259,13 +2281,11 @@ class CumSum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        host = np.cumsum(x._host(), axis=dim)
-        return V._from_array(V._to_device(np.ascontiguousarray(host), x.device),
-                             _sum_dtype(x, None), x.device)
+        return _cumulative_forward("cumsum", x, dim)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None
+        return (_reverse_cumsum(grad, ctx.dim) if grad.dim() else grad), None
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
@@ -2274,18 +2294,46 @@ def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     return CumSum.apply(x, _wrap_dim(dim, x.dim()))
 
 
+class CumProd(Function):
+    """y_i = x_0 * ... * x_i along `dim`;  dL/dx_i = sum over j >= i of dL/dy_j * y_j / x_i,
+    which is (reversed cumsum of dL/dy * y) / x_i where no zero comes at or before i.
+    A zero breaks that division, so, with z the position of the first zero of a row:
+        i < z:  the formula above (x_i is not 0);
+        i > z:  0 (every product y_j, j >= i, contains the factor x_z = 0);
+        i = z:  (x_0 * ... * x_z-1) * sum over j >= z of dL/dy_j * (x_z+1 * ... * x_j),
+                a running product that skips x_z (and everything before it)."""
+    backward_name = "CumprodBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        y = _cumulative_forward("cumprod", x, dim)
+        ctx.save_for_backward(x, y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        if x.dim() == 0:                                      # y = x
+            return grad, None
+        d = ctx.dim
+        zeros_so_far = (x == 0).cumsum(d)
+        before = zeros_so_far == 0                            # i < z
+        at_first_zero = (x == 0) & (zeros_so_far == 1)        # i = z
+        one = ones((), dtype=x.dtype, device=x.device)
+        x_before = where(before, x, one)
+        no_zero_yet = _reverse_cumsum(grad * y, d) / x_before
+        prefix = x_before.cumprod(d)                          # x_0 * ... * x_z-1 at z
+        suffix = where(before | at_first_zero, one, x).cumprod(d)  # x_z+1 * ... * x_j at j
+        at_zero = prefix * _reverse_cumsum(grad * suffix, d)
+        g = where(before, no_zero_yet, where(at_first_zero, at_zero, zeros_like(x)))
+        return g, None
+
+
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
-    """Running products along `dim` (gradient through exp-log only for positive inputs is not
-    used: products of prefixes are built from cumsum-free ops)."""
+    """Running products along `dim`."""
     x = input if dtype is None else input.to(V.as_dtype(dtype))
-    d = _wrap_dim(dim, x.dim())
-    n = x._shape[d] if x.dim() else 1
-    if x.dim() == 0 or n <= 1:
-        return x.clone()
-    pieces = [x.narrow(d, 0, 1)]
-    for i in range(1, n):
-        pieces.append(pieces[-1] * x.narrow(d, i, 1))
-    return cat(pieces, d)
+    return CumProd.apply(x, _wrap_dim(dim, x.dim()))
 
 
 # ---------------------------------------------------------------------------------------- indexing ops
@@ -2334,19 +2382,31 @@ def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from:
 
 
 def _check_range(op: str, index: Tensor, n: int) -> None:
-    """Every index in [0, n), checked before a kernel trusts them. The minimum and maximum are
-    reduced on the index's own device: only two numbers travel back, not the whole index."""
+    """Every index in [0, n), checked before a kernel trusts them."""
     if index.numel():
-        if index._storage.device.type == "cpu":  # on the host already: numpy reads it in place
-            host = index._view()
-            lo, hi = builtins.int(host.min()), builtins.int(host.max())
-        else:
-            dims = tuple(range(index.dim()))
-            lo = reduce_forward("min", index, dims, False, index.dtype).item()
-            hi = reduce_forward("max", index, dims, False, index.dtype).item()
+        lo, hi = _min_max(index)
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
             raise IndexError(f"{op}(): index {bad} is out of bounds for dimension with size {n}")
+
+
+def _min_max(t: Tensor) -> tuple:
+    """(min, max) of the non-empty tensor `t` as Python numbers, for checks that must read them
+    (an index's range). The two are reduced on t's own device, so only two numbers travel, in
+    one transfer: that is the `.item()` such a check cannot avoid. On the CPU numpy reads the
+    values in place."""
+    if t._storage.device.type == "cpu":
+        host = t._view()
+        return host.min().item(), host.max().item()
+    dims = tuple(range(t.dim()))
+    return tuple(_read_scalars(reduce_forward("min", t, dims, False, t.dtype),
+                               reduce_forward("max", t, dims, False, t.dtype)))
+
+
+def _read_scalars(*scalars: Tensor) -> list:
+    """The values of a few 0-d tensors of one device and dtype as Python numbers, in a single
+    transfer: they are stacked into one small array on the device, and that comes back."""
+    return stack(scalars).tolist()
 
 
 def _narrow_to_index(x: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -3067,30 +3127,30 @@ def _inplace_method(fn):
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
     """Fill with uniform random numbers from [a, b) (in place)."""
-    host = V._rng(generator).uniform(a, b, self._shape)
-    return _fill_random(self, host)
+    return _fill_random(self, lambda k, out: k.random_uniform(out, V._rng(generator), a, b))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
     """Fill with normal random numbers (in place)."""
-    host = V._rng(generator).normal(mean, std, self._shape)
-    return _fill_random(self, host)
+    return _fill_random(self, lambda k, out: k.random_normal(out, V._rng(generator), mean, std))
 
 
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
-    host = V._rng(generator).random(self._shape) < (p._host() if isinstance(p, Tensor) else p)
-    return _fill_random(self, host)
+    """Fill with 1 where a uniform number u in [0, 1) is below p (probability p), else 0."""
+    hits = lt(_uniform01(self._shape, self.device, generator), p)
+    return _fill_random(self, lambda k, out: k.copy(hits._view(), out))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator=None) -> Tensor:
-    return _fill_random(self, V._rng(generator).exponential(1.0 / lambd, self._shape))
+    """Fill with exponential random numbers of rate `lambd` (in place)."""
+    return _fill_random(self, lambda k, out: k.random_exponential(out, V._rng(generator), lambd))
 
 
 def random_(self: Tensor, low: int = 0, high: int | None = None, *, generator=None) -> Tensor:
     """Integers from [low, high); by default from 0 up to what the dtype holds exactly."""
     if high is None:
         low, high = 0, low if low else _random_upper_bound(self.dtype)
-    return _fill_random(self, V._rng(generator).integers(low, high, self._shape))
+    return _fill_random(self, lambda k, out: k.random_integers(out, V._rng(generator), low, high))
 
 
 def _random_upper_bound(dt: V.dtype) -> int:
@@ -3102,41 +3162,56 @@ def _random_upper_bound(dt: V.dtype) -> int:
     return builtins.int(np.iinfo(dt.np_dtype).max) + 1
 
 
-def _fill_random(self: Tensor, host: np.ndarray) -> Tensor:
-    with V.no_grad():
-        values = V._from_array(V._to_device(V._cast_host(np.asarray(host), self.dtype),
-                                            self.device), self.dtype, self.device)
-        _k(self).copy(values._view(), self._view())
+def _fill_random(self: Tensor, draw) -> Tensor:
+    """Write random numbers into self's elements: `draw(kernels, out)` runs a random primitive
+    of self's device on them (or copies ones already made there)."""
+    draw(_k(self), self._view())
     self._version[0] += 1
     return self
 
 
+def _uniform01(shape: tuple, dev: V.device, generator) -> Tensor:
+    """float64 numbers uniform in [0, 1), made on `dev` (the u of bernoulli's u < p)."""
+    return V._random(shape, V.float64, dev, False,
+                     lambda k, out: k.random_uniform(out, V._rng(generator), 0.0, 1.0))
+
+
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
-    """1 with probability `input` (or `p`) elementwise, else 0."""
-    probs = input._host() if p is None else p
-    host = V._rng(generator).random(input._shape) < probs
-    return V._from_array(V._to_device(V._cast_host(host, input.dtype), input.device), input.dtype,
-                         input.device)
+    """1 with probability `input` (or `p`) elementwise, else 0: u < p for u uniform in [0, 1)."""
+    with V.no_grad():
+        hits = lt(_uniform01(input._shape, input.device, generator), input if p is None else p)
+    return _cast(hits, input.dtype)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator=None) -> Tensor:
     """Draw category indices with probabilities proportional to the rows of `input`."""
-    probs = np.atleast_2d(input._host().astype(np.float64))
-    if (probs < 0).any() or not np.isfinite(probs).all():
+    probs = _cast(input.reshape(1, -1) if input.dim() == 1 else input, V.float64)
+    _check_distributions(probs, num_samples, replacement)
+    out = V._new((probs._shape[0], num_samples), int64, input.device)
+    _k(probs).random_multinomial(out._view(), V._rng(generator), probs._view(), replacement)
+    return out.reshape(num_samples) if input.dim() == 1 else out
+
+
+def _check_distributions(probs: Tensor, num_samples: int, replacement: bool) -> None:
+    """Each row of the float64 (rows, n) `probs` must be weights to draw from: finite, none
+    negative, a positive sum, and without replacement at least num_samples of them nonzero.
+    Reduced on probs's device; the four numbers the checks need come back in one transfer."""
+    rows, n = probs._shape
+    if rows == 0:
+        return
+    if n == 0:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    least_nonzero = (probs != 0).sum(1).min().to(V.float64)
+    lo, hi, least_sum, least_nonzero = _read_scalars(probs.min(), probs.max(),
+                                                     probs.sum(1).min(), least_nonzero)
+    if not (lo >= 0 and hi < math.inf):       # NaN fails both tests
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    rng = V._rng(generator)
-    rows = []
-    for row in probs:
-        if row.sum() <= 0:
-            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and num_samples > np.count_nonzero(row):
-            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                               "replacement")
-        rows.append(rng.choice(len(row), num_samples, replace=replacement, p=row / row.sum()))
-    out = np.array(rows, dtype=np.int64)
-    out = out[0] if input.dim() == 1 else out
-    return V._from_array(V._to_device(out, input.device), int64, input.device)
+    if least_sum <= 0:
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > least_nonzero:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
 
 
 # ---------------------------------------------------------------------------------------- operators

@@ -4,7 +4,20 @@
 (offset, shape, strides): `points[1]` shares storage with `points`, so `points[1][0] = 10` changes
 `points`. *Advanced* indices — integer tensors or lists, and boolean masks — pick arbitrary
 elements, so the result is a copy: we compute the storage offset of every element picked and
-gather them (`take`); assignment scatters into those offsets (`put`).
+gather them (`take`); assignment scatters into those offsets (`put`). The common `x[idx]` with
+one 1-D integer index is an `index_select` instead, with no offsets at all.
+
+Where the work happens. Everything above runs on the indexed tensor's device: the offsets are
+built there with tensor ops (arange, multiply, add), from the index tensors and the strides.
+What still crosses between host and device for a CUDA tensor, and why:
+  - the range check of each integer index tensor reads its min and max (two numbers, one
+    transfer; `_checked_index`): no kernel may see an index out of range, and the answer
+    decides whether to raise;
+  - a boolean mask becomes integer indices through `nonzero`, which reads back one number, the
+    count of True elements, because it sizes the result (PyTorch does the same);
+  - an index given on the host — a Python list, a numpy array, a CPU tensor — is copied to the
+    device once per indexing, because that is where it lives (PyTorch copies it too); keep a
+    reused index on the device to avoid that.
 """
 from __future__ import annotations
 
@@ -62,7 +75,7 @@ def _expand_ellipsis(items: list, ndim: int) -> list:
 
 def _apply_basic(x: Tensor, items: list):
     """Apply ints, slices and None as views; return the view and the advanced indices left,
-    as (dimension of the view, index tensor) pairs."""
+    as (dimension of the view, index tensor) pairs: int64 tensors on x's device, in range."""
     out, dim, advanced = x, 0, []
     for item in items:
         if item is None:
@@ -81,8 +94,8 @@ def _apply_basic(x: Tensor, items: list):
             k = item.dim()
             if k == 0:  # x[True] adds a dim of size 1, x[False] one of size 0
                 out = F.unsqueeze(out, dim)
-                advanced.append((dim, V.zeros(builtins.int(item.item()) and 1, dtype=int64)
-                                 if not item.item() else V.zeros(1, dtype=int64)))
+                advanced.append((dim, V.zeros(1 if item.item() else 0, dtype=int64,
+                                              device=x.device)))
                 dim += 1
                 continue
             if out._shape[dim:dim + k] != item._shape:
@@ -92,59 +105,80 @@ def _apply_basic(x: Tensor, items: list):
                                          f"does not match the shape of the indexed tensor "
                                          f"{list(out._shape)} at index {dim + j}")
             for j, idx in enumerate(F.nonzero(item, as_tuple=True)):
-                advanced.append((dim + j, idx))
+                # coordinates of True elements: in range by construction, no check needed
+                advanced.append((dim + j, _on_device(idx, x.device)))
             dim += k
         else:
-            advanced.append((dim, item.to(int64)))
+            advanced.append((dim, _checked_index(item, out._shape[dim], dim, x.device)))
             dim += 1
     return out, advanced
 
 
-def _check_bounds(view: Tensor, advanced: list) -> list:
-    """Negative indices count from the end; anything outside [-n, n) is an IndexError."""
-    fixed = []
-    for d, idx in advanced:
-        n = view._shape[d]
-        host = idx._host()
-        if host.size:
-            lo, hi = host.min(), host.max()
-            if lo < -n or hi >= n:
-                bad = lo if lo < -n else hi
-                raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-        fixed.append((d, np.where(host < 0, host + n, host) if host.size and host.min() < 0
-                      else host))
-    return fixed
+def _on_device(idx: Tensor, dev: V.device) -> Tensor:
+    """The index on the indexed tensor's device. One given on the host (a list, a CPU tensor)
+    is copied there: that copy is how a host index reaches the device, as in PyTorch."""
+    if idx.device == dev:
+        return idx
+    if idx.device.type != "cpu":
+        raise RuntimeError(f"indices should be either on cpu or on the same device as the "
+                           f"indexed tensor ({dev})")
+    return idx.to(dev)
 
 
-def _offsets(shape: tuple, strides: tuple, offset: int, advanced: list) -> np.ndarray:
-    """The storage offset of every element the advanced indices pick, in the result's layout.
+def _checked_index(idx: Tensor, n: int, dim: int, dev: V.device) -> Tensor:
+    """An integer index into a dimension of size n, ready for the kernels: int64, on `dev`,
+    negative values counted from the end. Anything outside [-n, n) is an IndexError: the check
+    reduces the index to its min and max on its device, and those two numbers are the one
+    transfer it makes (a check must read its answer)."""
+    idx = _on_device(idx, dev).to(int64)
+    if idx.numel():
+        lo, hi = F._min_max(idx)
+        if lo < -n or hi >= n:
+            bad = lo if lo < -n else hi
+            raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+        if lo < 0:
+            idx = F.where(idx < 0, idx + n, idx)
+    return idx
 
-    Advanced index arrays broadcast together to a shape B. The result keeps the other dims in
-    order; B stands where the advanced dims were if they are adjacent, else at the front.
+
+def _offsets(shape: tuple, strides: tuple, offset: int, advanced: list) -> Tensor:
+    """The storage offset of every element the advanced indices pick, in the result's layout:
+    an int64 tensor computed on the indices' device.
+
+    Advanced index tensors broadcast together to a shape B. The result keeps the other dims in
+    order; B stands where the advanced dims were if they are adjacent, else at the front. An
+    element's offset is `offset + sum of index * stride` over the advanced dims, plus
+    `i * stride` for each other dim at coordinate i: a sum of tensors, each shaped to vary
+    along its own dims of the result only, which broadcasting adds into the full table.
     """
     adv_dims = [d for d, _ in advanced]
-    arrays = np.broadcast_arrays(*(a for _, a in advanced))
-    b_shape = arrays[0].shape if arrays else ()
+    b_shape = F.broadcast_shapes(*(idx._shape for _, idx in advanced))
     adjacent = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
     rest = [d for d in range(len(shape)) if d not in adv_dims]
     front = [d for d in rest if d < adv_dims[0]] if adjacent else []
     back = [d for d in rest if d not in front]
     nb = len(b_shape)
     out_nd = len(front) + nb + len(back)
-    total = np.full((1,) * out_nd, offset, dtype=np.int64)
-    adv_part = builtins.sum(a.astype(np.int64) * strides[d] for d, a in zip(adv_dims, arrays))
-    total = total + np.asarray(adv_part).reshape((1,) * len(front) + b_shape + (1,) * len(back))
+    dev = advanced[0][1].device
+    adv_part = builtins.sum(idx * strides[d] for d, idx in advanced)
+    total = adv_part.reshape((1,) * len(front) + tuple(b_shape) + (1,) * len(back)) + offset
     for pos, d in enumerate(front):
-        total = total + _axis_offsets(shape[d], strides[d], pos, out_nd)
+        total = total + _axis_offsets(shape[d], strides[d], pos, out_nd, dev)
     for pos, d in enumerate(back, len(front) + nb):
-        total = total + _axis_offsets(shape[d], strides[d], pos, out_nd)
+        total = total + _axis_offsets(shape[d], strides[d], pos, out_nd, dev)
     return total
 
 
-def _axis_offsets(n: int, stride: int, pos: int, ndim: int) -> np.ndarray:
+def _axis_offsets(n: int, stride: int, pos: int, ndim: int, dev: V.device) -> Tensor:
+    """0, stride, 2 * stride, ... along dimension `pos` of an ndim tensor (size 1 elsewhere)."""
     shape = [1] * ndim
     shape[pos] = n
-    return (np.arange(n, dtype=np.int64) * stride).reshape(shape)
+    return (V.arange(n, device=dev) * stride).reshape(shape)
+
+
+def _flat(t: Tensor):
+    """The device array of the contiguous tensor t as 1-D (what take and put index)."""
+    return t._view().reshape(-1)
 
 
 class IndexAdvanced(Function):
@@ -155,10 +189,8 @@ class IndexAdvanced(Function):
     @staticmethod
     def forward(ctx, x, advanced):
         offsets = _offsets(x._shape, x._strides, x._offset, advanced)
-        out = V._new(offsets.shape, x.dtype, x.device)
-        k = F._k(x)
-        k.take(x._storage._data, _device_offsets(offsets, x.device), out._view().reshape(-1)
-               if out.is_contiguous() else out._view())
+        out = V._new(offsets._shape, x.dtype, x.device)
+        F._k(x).take(x._storage._data, _flat(offsets), _flat(out))
         ctx.advanced, ctx.shape = advanced, x._shape
         return out
 
@@ -169,16 +201,10 @@ class IndexAdvanced(Function):
         return _put_flat(g, offsets, grad, accumulate=True), None
 
 
-def _device_offsets(offsets: np.ndarray, dev: V.device):
-    flat = np.ascontiguousarray(offsets.reshape(-1), dtype=np.int64)
-    return flat if dev.type == "cpu" else V.kernels(dev).from_numpy(flat)
-
-
-def _put_flat(g: Tensor, offsets: np.ndarray, values: Tensor, accumulate: bool) -> Tensor:
+def _put_flat(g: Tensor, offsets: Tensor, values: Tensor, accumulate: bool) -> Tensor:
     """Write (or add) `values` into contiguous tensor g at flat `offsets`; returns g."""
-    vals = F._contiguous_copy(values.expand(offsets.shape).to(g.dtype))
-    F._k(g).put(g._storage._data, _device_offsets(offsets, g.device),
-                vals._view().reshape(-1), accumulate)
+    vals = F._contiguous_copy(values.expand(offsets._shape).to(g.dtype))
+    F._k(g).put(g._storage._data, _flat(offsets), _flat(vals), accumulate)
     return g
 
 
@@ -198,19 +224,10 @@ def getitem(x: Tensor, index) -> Tensor:
     if not advanced:
         return view if view is not x else F.View.apply(x, x._shape) if x._requires_grad \
             else x._as_view(x._offset, x._shape, x._strides)
-    _same_device_index(x, advanced)
-    advanced = _check_bounds(view, advanced)
-    if len(advanced) == 1 and advanced[0][1].ndim == 1 and x.device.type == "cpu":
+    if len(advanced) == 1 and advanced[0][1].dim() == 1:
         d, idx = advanced[0]  # the common x[idx] case: index_select, no offsets array
-        return F.IndexSelect.apply(view, d, V.tensor(idx, dtype=int64))
+        return F.IndexSelect.apply(view, d, idx)
     return IndexAdvanced.apply(view, advanced)
-
-
-def _same_device_index(x: Tensor, advanced: list) -> None:
-    for _, idx in advanced:
-        if isinstance(idx, Tensor) and idx.device != x.device and idx.device.type != "cpu":
-            raise RuntimeError(f"indices should be either on cpu or on the same device as the "
-                               f"indexed tensor ({x.device})")
 
 
 class IndexPut(Function):
@@ -232,10 +249,12 @@ class IndexPut(Function):
     @staticmethod
     def backward(ctx, grad):
         g = grad.contiguous()
-        picked = V.Tensor._make(g._storage, 0, (g.numel(),), (1,))[V.tensor(ctx.offsets)]
+        flat = V.Tensor._make(g._storage, g._offset, (g.numel(),), (1,))
+        picked = IndexAdvanced.apply(flat, [(0, ctx.offsets)])   # offsets in range: no check
         g_values = F.sum_to_shape(picked, ctx.values_shape) if ctx.needs_input_grad[1] else None
         g_x = g if ctx.accumulate else _put_flat(g.clone(), ctx.offsets,
-                                                 V.zeros((), dtype=g.dtype), False)
+                                                 V.zeros((), dtype=g.dtype, device=g.device),
+                                                 False)
         return g_x, g_values, None, None
 
 
@@ -259,10 +278,10 @@ def setitem(x: Tensor, index, value) -> None:
             F.fill_(target if (view._offset, view._shape, view._strides) !=
                     (x._offset, x._shape, x._strides) else x, value)
         return
-    advanced = _check_bounds(view, advanced)
     values = value if isinstance(value, Tensor) else V.full((), value, dtype=x.dtype,
                                                             device=x.device)
-    offsets_shape = _offsets(view._shape, view._strides, 0, advanced).shape
+    offsets = _offsets(view._shape, view._strides, view._offset, advanced)
+    offsets_shape = offsets._shape
     F.broadcast_shapes(offsets_shape, values._shape)
     if F.broadcast_shapes(offsets_shape, values._shape) != offsets_shape:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot "
@@ -270,10 +289,8 @@ def setitem(x: Tensor, index, value) -> None:
     geometry = (view._offset, view._shape, view._strides)
     if not F._needs_graph(x, (values,)):
         F._check_inplace(x)
-        offsets = _offsets(view._shape, view._strides, view._offset, advanced)
-        vals = F._contiguous_copy(values.expand(offsets.shape).to(x.dtype))
-        F._k(x).put(x._storage._data, _device_offsets(offsets, x.device),
-                    vals._view().reshape(-1), False)
+        vals = F._contiguous_copy(values.expand(offsets_shape).to(x.dtype))
+        F._k(x).put(x._storage._data, _flat(offsets), _flat(vals), False)
         x._version[0] += 1
         return
     if not x.is_contiguous():
@@ -288,7 +305,6 @@ def index_put(x: Tensor, indices: tuple, values: Tensor, accumulate: bool = Fals
     if accumulate:
         items = _expand_ellipsis(_normalize(tuple(indices)), x.dim())
         view, advanced = _apply_basic(out, items)
-        advanced = _check_bounds(view, advanced)
         return IndexPut.apply(x, values, ((x._offset, x._shape, x._strides), advanced), True) \
             if x.is_contiguous() else x.contiguous().index_put(indices, values, True)
     setitem(out, tuple(indices), values)

@@ -1454,6 +1454,134 @@ def sort(x: np.ndarray, axis: int, descending: bool, values_out: np.ndarray,
     _sort_kernel(_flat(x), _flat(values_out), _flat(indices_out), meta, bool(descending))
 
 
+# ------------------------------------------------------------------- ranges and running sums
+# arange fills a 1-D array with start, start + step, ... on the device itself (linspace is an
+# arange whose last element is then set to `end`; eye is a fill and a diagonal write, done by
+# the tensor layer with `fill` on a strided view). cumsum and cumprod run along one axis.
+
+__all__ += ["arange", "cumsum", "cumprod"]
+
+
+@njit(**_PLAIN)
+def _arange_kernel(out, start, step):
+    """out[i] = start + i * step. _PLAIN, not _ELEMENTWISE: no fused multiply-add, so the
+    numbers are numpy's (start + arange(n) * step, two roundings)."""
+    for i in range(out.size):
+        out[i] = start + i * step
+
+
+def _arange_dtype(out: np.ndarray, start, step) -> np.dtype:
+    """arange computes in float64 for a float array or a float start or step, else in int64
+    (as `start + numpy.arange(n) * step` does for those types)."""
+    exact = isinstance(start, (int, np.integer)) and isinstance(step, (int, np.integer))
+    return np.dtype(np.int64 if exact and out.dtype.kind != "f" else np.float64)
+
+
+def arange(out: np.ndarray, start, step) -> np.ndarray:
+    """out[i] = start + i * step for the 1-D `out`, computed in float64 (int64 when start, step
+    and out are integers) and converted to out's dtype as `copy` converts."""
+    dt = _arange_dtype(out, start, step)
+    target = out if out.dtype == dt and out.flags.c_contiguous else np.empty(out.shape, dt)
+    _arange_kernel(target, dt.type(start), dt.type(step))
+    return _copy_back(target, out)
+
+
+@njit(**_PLAIN)
+def _cumulative_kernel(x, out, meta, start, product):
+    """The running sum (product) along meta's last dimension, for every row of the others:
+    out[..., j] = x[..., 0] + ... + x[..., j]. The running value has the type of `start`
+    (float64 or int64): float32 data is summed in float64 and rounded once per output, as
+    PyTorch does. meta: the shape (scanned axis last), x's strides, out's strides."""
+    last = meta.shape[1] - 1
+    n, sx, so = meta[0, last], meta[1, last], meta[2, last]
+    for r in range(_product(meta, 0, last)):
+        px, po = _offset(meta, 1, r, 0, last), _offset(meta, 2, r, 0, last)
+        running = start
+        for j in range(n):
+            if product:
+                running = running * x[px + j * sx]
+            else:
+                running = running + x[px + j * sx]
+            out[po + j * so] = running
+
+
+def _cumulative(op: str, x: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
+    if x.size == 0:
+        return out
+    if x.dtype == np.bool_:               # add bools as the bytes 0 and 1
+        x = x.view(np.uint8)
+    start = _accumulator_dtype(op, x.dtype).type(1 if op == "prod" else 0)
+    shape = tuple(_axis_last(list(x.shape), axis))
+    meta = _table(shape, *(_axis_last(_strides_of(a), axis) for a in (x, out)))
+    _cumulative_kernel(_flat(x), _flat(out), meta, start, op == "prod")
+    return out
+
+
+def cumsum(x: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
+    """out = the running sums of x along `axis` (x.ndim >= 1; out has x's shape): floats sum in
+    float64, integers and bools in int64, each result converted to out's dtype."""
+    return _cumulative("sum", x, axis, out)
+
+
+def cumprod(x: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
+    """out = the running products of x along `axis`, accumulated as cumsum's sums are."""
+    return _cumulative("prod", x, axis, out)
+
+
+# ----------------------------------------------------------------------------- random numbers
+# The random state is the tensor layer's Generator: a numpy Generator (`rng` below) that
+# `manual_seed` resets. Each primitive fills `out` (any layout, elements in C order) with
+# numbers drawn from it. On the CPU they are numpy's draws — its PCG64 stream and its samplers
+# (ziggurat normals and exponentials, unbiased integers) — converted to out's dtype as `copy`
+# converts; so a seed gives the same numbers as it always did. A GPU cannot draw from `rng`:
+# kernels_cuda takes one 64-bit seed from it per call and computes the numbers on the device.
+
+__all__ += ["random_uniform", "random_normal", "random_exponential", "random_integers",
+            "random_permutation", "random_multinomial"]
+
+
+def _store(values, out: np.ndarray) -> np.ndarray:
+    """Write numpy's draws (an array of out's shape, or a number for a 0-d out) into out."""
+    return copy(np.asarray(values), out)
+
+
+def random_uniform(out: np.ndarray, rng: np.random.Generator, low, high) -> np.ndarray:
+    """out = numbers uniform in [low, high)."""
+    return _store(rng.uniform(low, high, out.shape), out)
+
+
+def random_normal(out: np.ndarray, rng: np.random.Generator, mean, std) -> np.ndarray:
+    """out = normal numbers with mean `mean` and standard deviation `std`."""
+    return _store(rng.normal(mean, std, out.shape), out)
+
+
+def random_exponential(out: np.ndarray, rng: np.random.Generator, lambd) -> np.ndarray:
+    """out = exponential numbers with rate `lambd` (mean 1 / lambd)."""
+    return _store(rng.exponential(1.0 / lambd, out.shape), out)
+
+
+def random_integers(out: np.ndarray, rng: np.random.Generator, low, high) -> np.ndarray:
+    """out = integers uniform in [low, high) (low < high)."""
+    return _store(rng.integers(low, high, out.shape), out)
+
+
+def random_permutation(out: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The 1-D `out` = a random permutation of 0 .. len(out) - 1."""
+    return _store(rng.permutation(out.shape[0]), out)
+
+
+def random_multinomial(out: np.ndarray, rng: np.random.Generator, probs: np.ndarray,
+                       replacement: bool) -> np.ndarray:
+    """out (R, k) int64: row r holds k categories drawn with probabilities proportional to the
+    weights probs[r] (R, n) float64, which the caller checked (finite, non-negative, a positive
+    sum, without replacement at least k of them nonzero); without replacement no category is
+    drawn twice."""
+    for r in range(probs.shape[0]):
+        row = probs[r]
+        out[r] = rng.choice(row.size, out.shape[1], replace=replacement, p=row / row.sum())
+    return out
+
+
 # ------------------------------------------------------------------------- optimizer updates
 # One fused pass over a parameter per optimizer step (tinygrad_edu.optim calls these): read the
 # parameter, its gradient and the optimizer's state once, write the new parameter and state once.

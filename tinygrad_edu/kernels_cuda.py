@@ -1429,6 +1429,324 @@ def sort(x: CudaArray, axis: int, descending: bool, values_out: CudaArray,
             values_out.strides[axis], indices_out.strides[axis], padded, bool(descending))
 
 
+# ------------------------------------------------------------------- ranges and running sums
+# arange: a thread per element computes start + i * step (linspace and eye are built from it and
+# from fill by the tensor layer). cumsum/cumprod: one thread per row walks its row in order,
+# keeping the running value in a register: simple and exact in the CPU's order, and fast when
+# there are many rows; a single very long row runs on one thread (a block-wide parallel scan
+# would be the next step if that case mattered).
+
+__all__ += ["arange", "cumsum", "cumprod"]
+
+
+@cuda.jit
+def _arange_kernel(out, out_off, out_st, n, start, step):
+    for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+        out[out_off + i * out_st] = start + i * step
+
+
+def arange(out: CudaArray, start, step) -> CudaArray:
+    """out[i] = start + i * step for the 1-D `out`, computed in float64 (int64 when start, step
+    and out are integers) and converted to out's dtype as `copy` converts."""
+    exact = isinstance(start, (int, np.integer)) and isinstance(step, (int, np.integer))
+    dt = np.dtype(np.int64 if exact and out.dtype.kind != "f" else np.float64)
+    n = out.size
+    if n == 0:
+        return out
+    target = out if out.dtype == dt else empty(out.shape, dt)
+    blocks, threads = _grid(n)
+    _launch(_arange_kernel, blocks, threads, *_args(target), target.strides[0], n,
+            dt.type(start), dt.type(step))
+    if target is not out:
+        copy(target, out)
+    return out
+
+
+@functools.cache
+def _cumulative_kernel(op: str, acc: str):
+    """out[..., j] = x[..., 0] (op) ... (op) x[..., j] along the scanned axis, one thread per
+    row; the running value is of the accumulator's dtype (float64 for floats, int64 else)."""
+    combine = _device_function(REDUCE_MATH[op][1])
+    start = np.dtype(acc).type(REDUCE_MATH[op][0])
+
+    @cuda.jit
+    def kernel(x, x_off, x_kept, out, o_off, o_kept, kept_shape, rows, n, sx, so):
+        for r in range(cuda.grid(1), rows, cuda.gridsize(1)):
+            px = _position(r, kept_shape, x_kept, x_off)
+            po = _position(r, kept_shape, o_kept, o_off)
+            running = start
+            for j in range(n):
+                running = combine(running, x[px + j * sx])
+                out[po + j * so] = running
+
+    return kernel
+
+
+def _cumulative(op: str, x: CudaArray, axis: int, out: CudaArray) -> CudaArray:
+    if x.size == 0:
+        return out
+    others = tuple(d for d in range(x.ndim) if d != axis)
+    kept, (x_kept, o_kept) = _walk(tuple(x.shape[d] for d in others),
+                                   *(tuple(a.strides[d] for d in others) for a in (x, out)))
+    n = x.shape[axis]
+    rows = x.size // n
+    blocks, threads = _grid(rows)
+    _launch(_cumulative_kernel(op, _accumulator_dtype(op, x.dtype).str), blocks, threads,
+            *_args(x), x_kept, *_args(out), o_kept, kept, rows, n, x.strides[axis],
+            out.strides[axis])
+    return out
+
+
+def cumsum(x: CudaArray, axis: int, out: CudaArray) -> CudaArray:
+    """out = the running sums of x along `axis` (x.ndim >= 1; out has x's shape): floats sum in
+    float64, integers and bools in int64, each result converted to out's dtype."""
+    return _cumulative("sum", x, axis, out)
+
+
+def cumprod(x: CudaArray, axis: int, out: CudaArray) -> CudaArray:
+    """out = the running products of x along `axis`, accumulated as cumsum's sums are."""
+    return _cumulative("prod", x, axis, out)
+
+
+# ----------------------------------------------------------------------------- random numbers
+# The random state stays on the host, in the tensor layer's Generator (a numpy Generator, `rng`
+# below, that manual_seed resets). A call takes one 64-bit seed from it — so a seed makes CUDA
+# runs repeatable too — and from then on every thread computes its elements' numbers from
+# (seed, element number) alone: a counter-based generator. Threads share no state and need no
+# set-up, element i gets the same number whatever the grid, and nothing crosses the bus but the
+# seed, which travels with the launch as a kernel argument.
+#
+# The hash is SplitMix64 (Steele, Lea and Flood, 2014; Java's SplittableRandom): the k-th
+# output for a seed is mix(seed + (k + 1) * 0x9E3779B97F4A7C15), where mix is two rounds of
+# xor-shift and multiply by odd constants, after which every input bit affects every output bit
+# ("avalanche"). It passes the BigCrush statistical tests. From its 64 random bits:
+#
+#     uniform      the top 53 bits as k / 2^53 in [0, 1) (float64), or the top 24 as k / 2^24
+#                  (float32): every value exact, never 1; then low + (high - low) * u
+#     normal       Box-Muller from two uniforms (counters 2i and 2i+1):
+#                  sqrt(-2 log(1 - u1)) * cos(2 pi u2), then mean + std * that
+#     exponential  the inverse of the CDF: -log(1 - u) / lambd
+#     integers     low + bits % (high - low): the bias of the remainder is at most
+#                  (high - low) / 2^64, far below anything a test could see
+#     permutation  random keys, sorted: the order of the sort is the permutation
+#     multinomial  one thread per row walks the row's running sum of weights until it passes
+#                  u times the total (the inverse of the CDF), zeroing a drawn weight when
+#                  drawing without replacement
+#
+# The numbers differ from the CPU's (numpy's generator cannot run on a GPU), but have the same
+# distributions. Floats are computed in float32 for float32 arrays (the GPU's fast lane), else in
+# float64; arrays of other dtypes get float64 (int64) numbers converted as `copy` converts.
+
+__all__ += ["random_uniform", "random_normal", "random_exponential", "random_integers",
+            "random_permutation", "random_multinomial"]
+
+_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)    # 2^64 / golden ratio, odd
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_U1, _U11, _U27, _U30, _U31, _U40 = (np.uint64(s) for s in (1, 11, 27, 30, 31, 40))
+_2POW_M53, _2POW_M24 = np.float64(2.0 ** -53), np.float32(2.0 ** -24)
+
+if SIMULATOR:
+    # In the simulator these are NumPy uint64 scalars, whose overflow NumPy reports with a
+    # warning: do the same modulo-2^64 arithmetic with Python's unbounded integers instead.
+    _MASK64 = (1 << 64) - 1
+
+    def _wrapping_add(a, b):
+        return np.uint64((int(a) + int(b)) & _MASK64)
+
+    def _wrapping_mul(a, b):
+        return np.uint64((int(a) * int(b)) & _MASK64)
+else:
+    @cuda.jit(device=True)
+    def _wrapping_add(a, b):
+        """a + b modulo 2^64: what uint64 addition does on the GPU."""
+        return a + b
+
+    @cuda.jit(device=True)
+    def _wrapping_mul(a, b):
+        """a * b modulo 2^64: what uint64 multiplication does on the GPU."""
+        return a * b
+
+
+@cuda.jit(device=True)
+def _splitmix64(seed, counter):
+    """64 random bits (uint64) for element `counter` (uint64) of the stream `seed`."""
+    z = _wrapping_add(seed, _wrapping_mul(counter + _U1, _GOLDEN_GAMMA))
+    z = _wrapping_mul(z ^ (z >> _U30), _MIX1)
+    z = _wrapping_mul(z ^ (z >> _U27), _MIX2)
+    return z ^ (z >> _U31)
+
+
+@cuda.jit(device=True)
+def _uniform_float64(seed, counter):
+    """A float64 in [0, 1): the top 53 random bits k as k / 2^53."""
+    return np.float64(_splitmix64(seed, counter) >> _U11) * _2POW_M53
+
+
+@cuda.jit(device=True)
+def _uniform_float32(seed, counter):
+    """A float32 in [0, 1): the top 24 random bits k as k / 2^24."""
+    return np.float32(_splitmix64(seed, counter) >> _U40) * _2POW_M24
+
+
+def _samplers(uniform, one, two, two_pi) -> dict:
+    """Each distribution as f(seed, i, a, b) -> the number of element i (a uint64), written
+    with the uniform generator and the constants of one precision."""
+
+    def uniform_between(seed, i, low, high):
+        return low + (high - low) * uniform(seed, i)
+
+    def normal(seed, i, mean, std):
+        """Box-Muller: two uniforms, from counters 2i and 2i + 1, give one standard normal."""
+        radius = _sqrt(-two * _log(one - uniform(seed, i + i)))    # 1 - u is in (0, 1]
+        angle = two_pi * uniform(seed, i + i + _U1)
+        return mean + std * radius * _cos(angle)
+
+    def exponential(seed, i, lambd, unused):
+        return -_log(one - uniform(seed, i)) / lambd
+
+    return {"uniform": uniform_between, "normal": normal, "exponential": exponential}
+
+
+def _integers(seed, i, low, span):
+    """low + (64 random bits) mod span, as an int64 (span <= 2^63, so the remainder fits)."""
+    return low + np.int64(_splitmix64(seed, i) % span)
+
+
+SAMPLERS = {
+    "float64": _samplers(_uniform_float64, np.float64(1.0), np.float64(2.0),
+                         np.float64(2.0 * math.pi)),
+    "float32": _samplers(_uniform_float32, _ONE, _TWO, np.float32(2.0 * math.pi)),
+    "int64": {"integers": _integers},
+}
+
+
+@functools.cache
+def _random_kernel(distribution: str, precision: str):
+    """out[element i] = the distribution's number for (seed, i), i counting in C order."""
+    sample = _device_function(SAMPLERS[precision][distribution])
+
+    @cuda.jit
+    def kernel(out, out_off, out_st, shape, n, seed, a, b):
+        for i in range(cuda.grid(1), n, cuda.gridsize(1)):
+            out[_position(i, shape, out_st, out_off)] = sample(seed, np.uint64(i), a, b)
+
+    return kernel
+
+
+def _seed(rng: np.random.Generator) -> np.uint64:
+    """A fresh 64-bit seed from the host generator: the one draw a CUDA random call makes."""
+    return np.uint64(rng.integers(0, 2 ** 64, dtype=np.uint64))
+
+
+def _random(distribution: str, precision: np.dtype, out: CudaArray, rng, a, b) -> CudaArray:
+    """Fill out with `distribution`'s numbers computed in `precision`; an out of another dtype
+    gets them through a temporary, converted as `copy` converts."""
+    n = out.size
+    if n == 0:
+        return out
+    target = out if out.dtype == precision else empty(out.shape, precision)
+    shape, (strides,) = _walk(target.shape, target.strides)
+    blocks, threads = _grid(n)
+    _launch(_random_kernel(distribution, precision.name), blocks, threads, *_args(target),
+            strides, shape, n, _seed(rng), a, b)
+    if target is not out:
+        copy(target, out)
+    return out
+
+
+def _float_precision(out: CudaArray) -> np.dtype:
+    return np.dtype(np.float32 if out.dtype == np.float32 else np.float64)
+
+
+def random_uniform(out: CudaArray, rng: np.random.Generator, low, high) -> CudaArray:
+    """out = numbers uniform in [low, high)."""
+    t = _float_precision(out).type
+    return _random("uniform", _float_precision(out), out, rng, t(low), t(high))
+
+
+def random_normal(out: CudaArray, rng: np.random.Generator, mean, std) -> CudaArray:
+    """out = normal numbers with mean `mean` and standard deviation `std`."""
+    t = _float_precision(out).type
+    return _random("normal", _float_precision(out), out, rng, t(mean), t(std))
+
+
+def random_exponential(out: CudaArray, rng: np.random.Generator, lambd) -> CudaArray:
+    """out = exponential numbers with rate `lambd` (mean 1 / lambd)."""
+    t = _float_precision(out).type
+    return _random("exponential", _float_precision(out), out, rng, t(lambd), t(0))
+
+
+def random_integers(out: CudaArray, rng: np.random.Generator, low, high) -> CudaArray:
+    """out = integers uniform in [low, high) (low < high <= 2^63, high - low <= 2^63)."""
+    low, high = int(low), int(high)
+    if not (low < high <= 2 ** 63 and high - low <= 2 ** 63):
+        raise ValueError(f"random_integers: the range [{low}, {high}) must be non-empty, end at "
+                         f"most at 2^63 and span at most 2^63 on CUDA")
+    return _random("integers", np.dtype(np.int64), out, rng, np.int64(low),
+                   np.uint64(high - low))
+
+
+def random_permutation(out: CudaArray, rng: np.random.Generator) -> CudaArray:
+    """The 1-D `out` = a random permutation of 0 .. len(out) - 1: random keys in [0, 2^62),
+    sorted; their order is the permutation (ties, at odds of about n^2 / 2^63, keep index
+    order: still a permutation)."""
+    n = out.shape[0]
+    keys = random_integers(empty((n,), np.int64), rng, 0, 2 ** 62)
+    order = out if out.dtype == np.int64 else empty((n,), np.int64)
+    sort(keys, 0, False, empty((n,), np.int64), order)
+    if order is not out:
+        copy(order, out)
+    return out
+
+
+@cuda.jit
+def _multinomial_kernel(weights, rows, n, out, out_off, k, seed, replacement):
+    """Row r of out gets k categories of row r of weights (rows x n, float64, contiguous): for
+    each draw, u uniform in [0, total weight), then the first category whose running sum of
+    weights exceeds u. Rounding can leave u at or past the last running sum: then the last
+    category with weight is taken. Without replacement a drawn category's weight becomes 0."""
+    for r in range(cuda.grid(1), rows, cuda.gridsize(1)):
+        row = r * n
+        for s in range(k):
+            total = _ZERO64
+            for j in range(n):
+                total += weights[row + j]
+            u = _uniform_float64(seed, np.uint64(r * k + s)) * total
+            chosen = -1
+            running = _ZERO64
+            for j in range(n):
+                w = weights[row + j]
+                if w > 0:
+                    chosen = j
+                    running += w
+                    if u < running:
+                        break
+            out[out_off + r * k + s] = chosen
+            if not replacement:
+                weights[row + chosen] = _ZERO64
+
+
+def random_multinomial(out: CudaArray, rng: np.random.Generator, probs: CudaArray,
+                       replacement: bool) -> CudaArray:
+    """out (R, k) int64: row r holds k categories drawn with probabilities proportional to the
+    weights probs[r] (R, n) float64, which the caller checked (finite, non-negative, a positive
+    sum, without replacement at least k of them nonzero); without replacement no category is
+    drawn twice."""
+    rows, n = probs.shape
+    k = out.shape[1]
+    if rows == 0 or k == 0:
+        return out
+    weights = empty((rows, n), np.float64)       # a private copy: drawing zeroes weights
+    copy(probs, weights)
+    target = out if out.is_c_contiguous() else empty(out.shape, np.int64)
+    blocks, threads = _grid(rows)
+    _launch(_multinomial_kernel, blocks, threads, weights.buffer, rows, n, *_args(target), k,
+            _seed(rng), bool(replacement))
+    if target is not out:
+        copy(target, out)
+    return out
+
+
 # ------------------------------------------------------------------- fused optimizer updates
 # One pass over a parameter, its gradient and its state per step (optim/__init__.py calls these
 # with contiguous 1-D arrays; the rules are in the optimizers' docstrings). Hyperparameters are

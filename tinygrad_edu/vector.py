@@ -1625,12 +1625,16 @@ def full_like(t: Tensor, fill_value, **kw) -> Tensor:
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
         requires_grad: bool = False) -> Tensor:
-    """The identity matrix: ones on the diagonal, n rows and m (default n) columns."""
+    """The identity matrix: ones on the diagonal, n rows and m (default n) columns. Built on its
+    device: zeros, then ones written through a view of the diagonal (stride m + 1)."""
     m = n if m is None else m
     _size_args((n, m))
     dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
-    return _finish(_from_array(_to_device(np.eye(n, m, dtype=dt.np_dtype), as_device(device)),
-                               dt, as_device(device)), requires_grad)
+    dev = as_device(device)
+    t = full((n, m), 0, dtype=dt, device=dev)
+    k = kernels(dev)
+    k.fill(k.as_strided(t._storage._data, 0, (builtins.min(n, m),), (m + 1,)), 1)
+    return _finish(t, requires_grad)
 
 
 def _to_device(host: np.ndarray, dev: device):
@@ -1639,7 +1643,8 @@ def _to_device(host: np.ndarray, dev: device):
 
 def arange(start, end=None, step=1, *, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
-    """Numbers from `start` up to (not including) `end` in steps of `step`."""
+    """Numbers from `start` up to (not including) `end` in steps of `step`, computed on the
+    device: element i is start + i * step."""
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
@@ -1654,25 +1659,33 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     else:
         dt = as_dtype(dtype)
     n = builtins.max(0, math.ceil((end - start) / step))
-    host = (start + np.arange(n, dtype=np.float64 if dt.is_floating_point else np.int64) * step)
     dev = as_device(device)
-    return _finish(_from_array(_to_device(host.astype(dt.np_dtype), dev), dt, dev), requires_grad)
+    t = _new((n,), dt, dev)
+    kernels(dev).arange(t._view(), start, step)
+    return _finish(t, requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
-    """`steps` evenly spaced numbers from `start` to `end`, both included."""
+    """`steps` evenly spaced numbers from `start` to `end`, both included: an arange with step
+    (end - start) / (steps - 1) in float64, whose last element is then set to `end` exactly
+    (numpy's rule, so rounding never leaves it short)."""
     if not isinstance(steps, builtins.int) or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps!r}")
     dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
     dev = as_device(device)
-    host = np.linspace(start, end, steps, dtype=np.float64).astype(dt.np_dtype)
-    return _finish(_from_array(_to_device(host, dev), dt, dev), requires_grad)
+    t = _new((steps,), dt, dev)
+    k = kernels(dev)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    k.arange(t._view(), builtins.float(start), builtins.float(step))
+    if steps > 1:
+        k.fill(k.as_strided(t._storage._data, steps - 1, (), ()), builtins.float(end))
+    return _finish(t, requires_grad)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, **kw) -> Tensor:
-    return linspace(start, end, steps, dtype=float64).mul(math.log(base)).exp().to(
-        kw.get("dtype") or _default_dtype[0])
+    return linspace(start, end, steps, dtype=float64, device=kw.get("device")).mul(
+        math.log(base)).exp().to(kw.get("dtype") or _default_dtype[0])
 
 
 def _python_dtype(arr: np.ndarray) -> dtype:
@@ -1819,27 +1832,32 @@ def initial_seed() -> int:
 
 
 def _rng(generator: Generator | None) -> np.random.Generator:
+    """The numpy Generator holding the random state: the device's random primitives draw from
+    it (the CPU's numbers come from it directly; CUDA takes one 64-bit seed from it per call)."""
     return (generator or default_generator)._rng
 
 
-def _random(shape: tuple, dt: dtype, dev: device, requires_grad: bool, sample: Callable) -> Tensor:
-    host = sample(shape)
-    return _finish(_from_array(_to_device(_cast_host(np.asarray(host), dt), dev), dt, dev),
-                   requires_grad)
+def _random(shape: tuple, dt: dtype, dev: device, requires_grad: bool, draw: Callable) -> Tensor:
+    """A new tensor of random numbers: `draw(kernels, out)` calls one of the device's random
+    primitives (docs/primitives.md) on the new tensor's array, so the numbers are made where
+    the tensor lives."""
+    t = _new(shape, dt, dev)
+    draw(kernels(dev), t._view())
+    return _finish(t, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
     return _random(_size_args(size), dt, as_device(device), requires_grad,
-                   lambda s: _rng(generator).random(s, dtype=np.float64))
+                   lambda k, out: k.random_uniform(out, _rng(generator), 0.0, 1.0))
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal random numbers (mean 0, variance 1)."""
     dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
     return _random(_size_args(size), dt, as_device(device), requires_grad,
-                   lambda s: _rng(generator).standard_normal(s))
+                   lambda k, out: k.random_normal(out, _rng(generator), 0.0, 1.0))
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -1854,7 +1872,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
                            f"to={high}")
     dt = int64 if dtype is None else as_dtype(dtype)
     return _random(_size_args(tuple(size)), dt, as_device(device), requires_grad,
-                   lambda s: _rng(generator).integers(low, high, s))
+                   lambda k, out: k.random_integers(out, _rng(generator), low, high))
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -1863,7 +1881,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=F
         raise RuntimeError(f"n must be non-negative, got {n}")
     dt = int64 if dtype is None else as_dtype(dtype)
     return _random((n,), dt, as_device(device), requires_grad,
-                   lambda s: _rng(generator).permutation(n))
+                   lambda k, out: k.random_permutation(out, _rng(generator)))
 
 
 def rand_like(t: Tensor, **kw) -> Tensor:
@@ -1877,6 +1895,8 @@ def randn_like(t: Tensor, **kw) -> Tensor:
 
 
 def randint_like(t: Tensor, low, high=None, **kw) -> Tensor:
+    if high is None:  # randint_like(t, high)
+        low, high = 0, low
     return randint(low, high, t._shape, dtype=kw.get("dtype") or t.dtype,
                    device=kw.get("device") or t.device)
 
@@ -1889,17 +1909,20 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         s = std if isinstance(std, Tensor) else None
         ref = m if m is not None else s
         shape = np.broadcast_shapes(*(x._shape for x in (m, s) if x is not None))
-        host = _rng(generator).normal(np.asarray(mean if m is None else m._host()),
-                                      np.asarray(std if s is None else s._host()), shape)
-        return _finish(_from_array(_to_device(_cast_host(host, ref.dtype), ref.device), ref.dtype,
-                                   ref.device), requires_grad)
+        # mean + std * z for standard normal z, in float64 on the tensors' device (numpy's
+        # normal(mean, std) computes the same, so the CPU's numbers are what they always were)
+        z = _random(tuple(shape), float64, ref.device, False,
+                    lambda k, out: k.random_normal(out, _rng(generator), 0.0, 1.0))
+        with no_grad():
+            values = z * std + mean
+        return _finish(values.to(ref.dtype), requires_grad)
     if size is None:
         raise TypeError("normal() with number mean and std needs a size")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
     return _random(_size_args(tuple(size)), dt, as_device(device), requires_grad,
-                   lambda s: _rng(generator).normal(mean, std, s))
+                   lambda k, out: k.random_normal(out, _rng(generator), mean, std))
 
 
 # ---------------------------------------------------------------------------------------- wiring

@@ -15,6 +15,7 @@ import warnings
 
 import tinygrad_edu as tg
 from tinygrad_edu.autograd import Function
+from tinygrad_edu.functions import _min_max
 from tinygrad_edu.vector import Tensor
 
 # The short type names PyTorch's messages use ("expected ... Long but found Float").
@@ -441,8 +442,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported by tinygrad_edu")
     n = weight.shape[0]
-    if input.numel() and (input.min().item() < 0 or input.max().item() >= n):
-        raise IndexError("index out of range in self")
+    if input.numel():
+        lo, hi = _min_max(input)          # reduced on input's device: one transfer of two numbers
+        if lo < 0 or hi >= n:
+            raise IndexError("index out of range in self")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return Embedding.apply(weight, input.long(), padding_idx)
@@ -458,11 +461,12 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         return tg.zeros(tuple(tensor.shape) + (num_classes,), dtype=tg.int64,
                         device=tensor.device)
-    if tensor.min().item() < 0:
+    lo, hi = _min_max(tensor)             # reduced on tensor's device: one transfer of two numbers
+    if lo < 0:
         raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
-        num_classes = tensor.max().item() + 1
-    elif tensor.max().item() >= num_classes:
+        num_classes = hi + 1
+    elif hi >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = tg.zeros(tuple(tensor.shape) + (num_classes,), dtype=tg.int64, device=tensor.device)
     return out.scatter(-1, tensor.unsqueeze(-1), 1)
@@ -1073,12 +1077,19 @@ def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor 
                                f"{_scalar_name(weight)}")
     if target.numel() == 0:
         return c, False
-    lo, hi = target.min().item(), target.max().item()
-    if lo < 0 or hi >= c:  # out of range, unless those are the ignored ones
+    # The targets' min and max, reduced on their device, come back in one transfer: they are
+    # all a valid batch needs. Only when they leave [0, c) must the ignored targets be told
+    # apart from wrong ones, by a second min and max over the targets with those set to 0.
+    lo, hi = _min_max(target)
+    if lo < 0 or hi >= c:
         t = target.long()
-        bad = ((t < 0) | (t >= c)) & (t != ignore_index)
-        if bad.any().item():
-            raise IndexError(f"Target {t[bad].reshape(-1)[0].item()} is out of bounds.")
+        ignored = t == ignore_index
+        valid_lo, valid_hi = _min_max(tg.where(ignored, tg.zeros((), dtype=t.dtype,
+                                                                 device=t.device), t))
+        if valid_lo < 0 or valid_hi >= c:         # an error (or c == 0): find the culprit
+            bad = ((t < 0) | (t >= c)) & ~ignored
+            if bad.any().item():
+                raise IndexError(f"Target {t[bad].reshape(-1)[0].item()} is out of bounds.")
     return c, lo <= ignore_index <= hi
 
 
