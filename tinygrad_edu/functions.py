@@ -138,11 +138,31 @@ def binary_forward(op: str, a, b, out_dtype: V.dtype | None = None,
         out = V._new(a._shape, out_dtype or dt, a._storage.device)
         k.binary(op, a._view(), _scalar_operand(k, b, dt, a._shape), out._arr)
         return out
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._storage.dtype is dt and \
+            b._storage.dtype is dt and a._storage.device is b._storage.device:
+        out = _one_element_broadcast(op, a, b, out_dtype or dt)
+        if out is not None:
+            return out
     dev = _same_device(a, b)
     shape = broadcast_shapes(a._shape if isinstance(a, Tensor) else (),
                              b._shape if isinstance(b, Tensor) else ())
     out = V._new(shape, out_dtype or dt, dev)
     kernels(dev).binary(op, _operand(a, dt, shape, dev), _operand(b, dt, shape, dev), out._arr)
+    return out
+
+
+def _one_element_broadcast(op: str, a: Tensor, b: Tensor, out_dt: V.dtype) -> Tensor | None:
+    """op(a, b) when one operand has a single element and no more dims than the other (`w * x`
+    with a 0-d weight): that element, seen through strides 0, meets the other operand's
+    elements. None for any other pair of shapes."""
+    big, one = (b, a) if math.prod(a._shape) == 1 else (a, b)
+    if len(one._shape) > len(big._shape) or math.prod(one._shape) != 1:
+        return None
+    shape = big._shape
+    k = big._storage._kernels
+    out = V._new(shape, out_dt, big._storage.device)
+    spread = k.as_strided(one._storage._data, one._offset, shape, (0,) * len(shape))
+    k.binary(op, a._view() if big is a else spread, spread if big is a else b._view(), out._arr)
     return out
 
 
@@ -1008,7 +1028,9 @@ class Mean(Function):
         n = math.prod(x._shape[d] for d in dims)
         ctx.n = n
         s = reduce_forward("sum", x, dims, keepdim, x.dtype)
-        return binary_forward("div", s, n, compute_dtype=x.dtype)
+        k = _k(s)  # s is new and ours: divide it in place, no second tensor
+        k.binary("div", s._view(), _scalar_operand(k, n, s._storage.dtype, s._shape), s._view())
+        return s
 
     @staticmethod
     def backward(ctx, grad):
@@ -1961,7 +1983,14 @@ class Unbind(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        return stack(grads, ctx.dim), None
+        if _grad_enabled[0]:              # differentiating backward itself: record the stack
+            return stack(grads, ctx.dim), None
+        # plain backward: each slice's gradient copied straight into its place
+        g = V._new(ctx.shape, grads[0]._storage.dtype, grads[0]._storage.device)
+        k = _k(g)
+        for i, gi in enumerate(grads):
+            k.copy(gi._view(), g._as_view(*Select.geometry(g, ctx.dim, i))._view())
+        return g, None
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
