@@ -990,6 +990,23 @@ def _accumulate(buffers: dict, node: Node, nr: int, g) -> None:
     buf[nr] = g if buf[nr] is None else buf[nr] + g
 
 
+def _zero_grads(params, set_to_none: bool) -> None:
+    """Forget the gradients of `params` (what Module.zero_grad and Optimizer.zero_grad do):
+    `p.grad = None`, or, with set_to_none=False, fill the gradient with zeros, first cutting it
+    from any graph that made it (create_graph) so the zeros are a plain tensor."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+            continue
+        if p.grad.grad_fn is not None:
+            p.grad.detach_()
+        else:
+            p.grad.requires_grad_(False)
+        p.grad.zero_()
+
+
 def _make_grads(outputs: Sequence["Tensor"], grad_outputs: Sequence) -> list:
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):

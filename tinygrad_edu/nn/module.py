@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import tinygrad_edu as tg
 from tinygrad_edu.nn.parameter import Parameter
-from tinygrad_edu.vector import Tensor
+from tinygrad_edu.vector import Tensor, _zero_grads
 
 
 def _typename(obj) -> str:
@@ -442,17 +442,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the accumulated gradients: `.grad = None` (default), or fill them with zeros."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                if p.grad.grad_fn is not None:
-                    p.grad.detach_()
-                else:
-                    p.grad.requires_grad_(False)
-                p.grad.zero_()
+        _zero_grads(self.parameters(), set_to_none)
 
     # -------------------------------------------------------------------------------- conversions
     def _apply(self, fn: Callable[[Tensor], Tensor]) -> "Module":

@@ -24,7 +24,7 @@ from collections import defaultdict
 from typing import Any, Callable
 
 import tinygrad_edu as _torch
-from tinygrad_edu.vector import Tensor, no_grad, kernels as _device_kernels
+from tinygrad_edu.vector import Tensor, _zero_grads, no_grad, kernels as _device_kernels
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 
@@ -178,18 +178,7 @@ class Optimizer:
     # -- gradients ---------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set each `p.grad` to None (default) or fill it with zeros."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if p.grad.grad_fn is not None:
-                        p.grad.detach_()
-                    else:
-                        p.grad.requires_grad_(False)
-                    p.grad.zero_()
+        _zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # -- stepping ----------------------------------------------------------------------------
     def step(self, closure: Callable | None = None):
