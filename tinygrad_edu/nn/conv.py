@@ -26,7 +26,6 @@ primitives of the device (docs/primitives.md); everything is checked here first.
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import tinygrad_edu as tg
@@ -399,12 +398,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         if self.padding_mode != "zeros":

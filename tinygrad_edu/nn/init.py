@@ -160,6 +160,17 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return normal_(tensor, 0.0, std, generator)
 
 
+def _default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:
+    """How Linear and Conv layers start (PyTorch's default): weights kaiming-uniform with
+    a = sqrt(5), which makes them uniform in +-1/sqrt(fan_in); the bias uniform in the same
+    +-1/sqrt(fan_in) (0 when there are no inputs)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)
+
+
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """A (semi-)orthogonal matrix (rows or columns orthonormal), times `gain`: the Q of the QR
     decomposition of a Gaussian matrix, its signs fixed so the result is uniformly distributed

@@ -3,8 +3,6 @@ Embedding, LayerNorm, BatchNorm1d and BatchNorm2d. Each holds its parameters and
 function of `nn.functional` in `forward`; the math lives there."""
 from __future__ import annotations
 
-import math
-
 import tinygrad_edu as tg
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
@@ -44,11 +42,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
