@@ -128,3 +128,14 @@ def test_devices_are_named_clearly():
         tg.ones(2, device="tpu")
     assert tg.device("cuda:1").index == 1 and str(tg.device("cpu")) == "cpu"
     assert repr(tg.ones(1).device) == "device(type='cpu')"
+
+
+@pytest.mark.skipif(not tg.cuda.is_available(), reason="needs CUDA or its simulator")
+def test_a_cuda_device_that_does_not_exist_is_an_invalid_ordinal():
+    n = tg.cuda.device_count()
+    with pytest.raises(RuntimeError, match=f"invalid device ordinal: cuda:{n} was asked for, "
+                                           f"but there (is|are) {n} CUDA device"):
+        tg.ones(2, device=f"cuda:{n}")
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        tg.ones(2).to(f"cuda:{n + 2}")
+    assert tg.ones(2, device="cuda:0").device == tg.device("cuda", 0)

@@ -263,10 +263,26 @@ def as_device(d: Any) -> device:
 
 def kernels(dev: device):
     """The kernels module implementing the primitives for `dev` (imported on first use)."""
-    mod = _kernels_cache.get(dev.type)  # dev.type, not dev: "cuda:0" and "cuda:1" share code
-    if mod is None:
-        mod = importlib.import_module(_KERNEL_MODULES[dev.type])
-        _kernels_cache[dev.type] = mod
+    mod = _kernels_cache.get(dev.type)  # dev.type, not dev: all CUDA devices share the code
+    if mod is None or dev.index:         # dev.index: a CUDA device other than 0
+        mod = _load_kernels(dev)
+    return mod
+
+
+def _load_kernels(dev: device):
+    """Import the kernels of `dev`'s type; a CUDA device must exist and be device 0, where the
+    CUDA kernels run (several GPUs at once are beyond this framework)."""
+    mod = _kernels_cache.get(dev.type) or importlib.import_module(_KERNEL_MODULES[dev.type])
+    _kernels_cache[dev.type] = mod
+    if dev.index:
+        from tinygrad_edu import cuda
+        count = cuda.device_count()
+        if dev.index >= count:
+            raise RuntimeError(f"CUDA error: invalid device ordinal: {dev} was asked for, but "
+                               f"there {'is' if count == 1 else 'are'} {count} CUDA "
+                               f"device{'' if count == 1 else 's'}")
+        raise NotImplementedError(f"tinygrad_edu runs CUDA kernels on device cuda:0 only; "
+                                  f"got {dev}")
     return mod
 
 
