@@ -75,6 +75,12 @@ def test_argv_and_exit_codes(tmp_path, capsys):
     assert runner.run_script(str(script), ["7", "--flag"]) == 7
     assert capsys.readouterr().out.strip() == f"[{str(script)!r}, '7', '--flag']"
     assert runner.run_script(str(script), ["0"]) == 0
+    from tinygrad_edu.cli import main
+    capsys.readouterr()
+    assert main(["run", str(script), "3", "--", "-x"]) == 3   # the CLI passes "--" on too
+    assert capsys.readouterr().out.strip() == f"[{str(script)!r}, '3', '--', '-x']"
+    assert main(["run", str(script), "--", "4"]) == 1         # argv[1] is "--": int() fails
+    assert "'--'" in capsys.readouterr().err
     message = write(tmp_path, "import sys\nsys.exit('bad input')\n", "m.py")
     assert runner.run_script(str(message)) == 1
     assert "bad input" in capsys.readouterr().err

@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) >= 2 and argv[0] == "run" and not argv[1].startswith("-"):
+        # the script gets every word after its name verbatim, a "--" too (argparse would eat it)
+        return cmd_run(argparse.Namespace(script=argv[1], args=argv[2:]))
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits with status 2 on an unknown command
     if args.command is None:
