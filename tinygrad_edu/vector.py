@@ -1157,8 +1157,9 @@ class Tensor:
         """The device array (numpy on the CPU) of exactly this tensor's elements, sharing storage."""
         arr = self._arr
         if arr is None:
-            arr = self._arr = kernels(self._storage.device).as_strided(
-                self._storage._data, self._offset, self._shape, self._strides)
+            storage = self._storage
+            arr = self._arr = storage._kernels.as_strided(storage._data, self._offset,
+                                                          self._shape, self._strides)
         return arr
 
     # -- metadata ----------------------------------------------------------------------------
@@ -1566,8 +1567,8 @@ def _new(shape: tuple, dt: dtype, dev: device) -> Tensor:
     """A new, uninitialised, contiguous tensor."""
     k = kernels(dev)
     arr = k.empty(shape, dt.np_dtype)
-    return Tensor._make(Storage(arr.reshape(-1), dt, dev, k), 0, shape, contiguous_strides(shape),
-                        arr)
+    flat = arr if len(shape) == 1 else arr.reshape(-1)
+    return Tensor._make(Storage(flat, dt, dev, k), 0, shape, contiguous_strides(shape), arr)
 
 
 def _from_array(arr, dt: dtype | None = None, dev: device = CPU) -> Tensor:
