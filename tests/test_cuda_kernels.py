@@ -641,3 +641,215 @@ def test_pooling_checks_its_tables_like_cpu():
     with pytest.raises(ValueError, match="within"):
         K.max_pool2d(K.empty((1, 1, 4, 4), np.float32), bad, bad, (1, 1),
                      K.empty((1, 1, 1, 1), np.float32), K.empty((1, 1, 1, 1), np.int64))
+
+
+# ------------------------------------------------------------------- ranges and running sums
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS + (np.bool_,))
+def test_arange_like_cpu(dtype):
+    for start, step in [(0, 1), (5, -3), (0.5, 0.25), (2, 0.1), (-1.5, 3)]:
+        n = 11
+        out_c = np.zeros(n, dtype)
+        check(C.arange(out_c, start, step), K.arange(K.empty((n,), dtype), start, step),
+              f"{np.dtype(dtype)} {start} {step}")
+        # a strided out: every third element from 1
+        buf = np.full(3 * n + 1, 7, dtype)
+        view_c, view_d = pair(buf, 1, (n,), (3,))
+        C.arange(view_c, start, step)
+        K.arange(view_d, start, step)
+        check(view_c, view_d, f"strided {np.dtype(dtype)} {start} {step}")
+    K.arange(K.empty((0,), dtype), 0, 1)                       # empty: nothing to launch
+
+
+def test_arange_strided_out_leaves_the_rest_alone():
+    buf = K.from_numpy(np.full(10, -1, np.int64))
+    K.arange(K.as_strided(buf, 1, (3,), (3,)), 4, 2)           # int64: no temporary
+    K.arange(K.as_strided(buf, 2, (3,), (3,)), 0.5, 1.0)       # float values into int64
+    np.testing.assert_array_equal(K.to_numpy(buf), [-1, 4, 0, -1, 6, 1, -1, 8, 2, -1])
+
+
+CUMULATIVE_OUT = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.uint8, np.bool_])
+def test_cumsum_cumprod_like_cpu(op, dtype, rng):
+    """Along each axis of contiguous, transposed, strided and broadcast views, into contiguous
+    and transposed outs: floats keep their dtype, integers and bools give int64."""
+    out_dtype = CUMULATIVE_OUT.get(np.dtype(dtype), np.int64)
+    kinds = None if dtype in (np.float32, np.int32) else ("contiguous", "stepped")
+    for name, cpu, dev in views((3, 5), dtype, rng, kinds, special=dtype == np.float64):
+        for axis in (0, 1):                          # (|integers| < 10: products fit int64)
+            for strided_out in (False, True):
+                out_c, out_d = out_pair((3, 5), out_dtype, strided_out)
+                check(getattr(C, op)(cpu, axis, out_c), getattr(K, op)(dev, axis, out_d),
+                      f"{op} {np.dtype(dtype)} {name} axis={axis} strided_out={strided_out}")
+    # three dimensions, a permuted view, the scanned axis in the middle
+    buf = values(dtype, 2 * 3 * 4, rng, special=False)
+    cpu, dev = pair(buf, 0, (4, 2, 3), (1, 12, 4))
+    out_c, out_d = np.zeros((4, 2, 3), out_dtype), K.empty((4, 2, 3), out_dtype)
+    check(getattr(C, op)(cpu, 1, out_c), getattr(K, op)(dev, 1, out_d), f"{op} 3-D")
+
+
+def test_cumsum_values_and_empty():
+    x = np.array([[1, 2, 3], [4, 5, 6]], np.int64)
+    out = K.cumsum(K.from_numpy(x), 1, K.empty((2, 3), np.int64))
+    np.testing.assert_array_equal(K.to_numpy(out), [[1, 3, 6], [4, 9, 15]])
+    out = K.cumprod(K.from_numpy(x), 0, K.empty((2, 3), np.int64))
+    np.testing.assert_array_equal(K.to_numpy(out), [[1, 2, 3], [4, 10, 18]])
+    f32 = np.full(101, 0.1, np.float32)
+    f32[0] = 1e8                                   # float32 running sums would stay at 1e8
+    out = K.cumsum(K.from_numpy(f32), 0, K.empty((101,), np.float32))
+    assert K.to_numpy(out)[-1] == np.float32(1e8 + 8)
+    assert K.cumsum(K.empty((0, 3), np.float32), 0, K.empty((0, 3), np.float32)).shape == (0, 3)
+
+
+# ---------------------------------------------------------------------------- random numbers
+# CUDA's numbers come from a counter-based generator (SplitMix64) seeded by one draw from the
+# host Generator: different numbers from the CPU's, the same distributions. The simulator runs
+# a Python thread per element, so samples are a few thousand.
+
+RANDOM_N = 2000
+
+
+def mean_and_var_close(x, mean, var, sigmas=6.0, var_rtol=0.2):
+    x = np.asarray(x, np.float64)
+    assert abs(x.mean() - mean) < sigmas * math.sqrt(var / x.size), (x.mean(), mean)
+    assert abs(x.var() - var) < var_rtol * var, (x.var(), var)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_random_uniform(dtype):
+    out = K.random_uniform(K.empty((RANDOM_N,), dtype), np.random.default_rng(0), -2.0, 3.0)
+    x = K.to_numpy(out)
+    assert x.dtype == dtype and x.min() >= -2.0 and x.max() < 3.0
+    mean_and_var_close(x, 0.5, 25 / 12)
+    assert np.histogram(x, bins=5, range=(-2, 3))[0].min() > RANDOM_N / 5 * 0.8
+    assert len(np.unique(x)) > RANDOM_N * 0.99     # no short cycles, no stuck bits
+
+
+def test_random_uniform_rounding_never_reaches_high():
+    """In float32, 1 + (2 - 1) * (1 - 2^-24) rounds to 2.0: the sampler returns low instead,
+    so the interval stays [low, high). (Checked on the sampler's formula with a uniform stuck
+    just below 1; a real draw does that once in 2^24.)"""
+    just_below_one = {"float32": np.float32(1 - 2.0 ** -24), "float64": 1 - 2.0 ** -53}
+    for precision, t in (("float32", np.float32), ("float64", np.float64)):
+        samplers = K._samplers(lambda seed, i: t(just_below_one[precision]), t(1), t(2),
+                               t(2 * math.pi))
+        for low, high in ((1.0, 2.0), (0.0, 1.0), (-3.0, 0.5)):
+            value = samplers["uniform"](np.uint64(1), np.uint64(0), t(low), t(high))
+            assert t(low) <= value < t(high), (precision, low, high, value)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_random_normal_and_exponential(dtype):
+    rng = np.random.default_rng(1)
+    z = K.to_numpy(K.random_normal(K.empty((40, 50), dtype), rng, 1.5, 2.0))
+    assert z.dtype == dtype and np.isfinite(z).all()
+    mean_and_var_close(z, 1.5, 4.0)
+    assert abs(np.mean(np.abs(z - 1.5) < 2.0) - 0.6827) < 0.05      # the bell's shape
+    e = K.to_numpy(K.random_exponential(K.empty((RANDOM_N,), dtype), rng, 4.0))
+    assert e.dtype == dtype and e.min() >= 0 and np.isfinite(e).all()
+    mean_and_var_close(e, 0.25, 1 / 16, var_rtol=0.25)
+
+
+def test_random_integers():
+    rng = np.random.default_rng(2)
+    x = K.to_numpy(K.random_integers(K.empty((RANDOM_N,), np.int64), rng, -3, 4))
+    counts = np.bincount(x + 3, minlength=7)
+    assert x.min() >= -3 and x.max() < 4 and len(counts) == 7
+    assert counts.min() > RANDOM_N / 7 * 0.75
+    small = K.to_numpy(K.random_integers(K.empty((300,), np.uint8), rng, 250, 256))
+    assert small.dtype == np.uint8 and set(small.tolist()) == set(range(250, 256))
+    as_float = K.to_numpy(K.random_integers(K.empty((300,), np.float32), rng, 0, 3))
+    assert set(as_float.tolist()) == {0.0, 1.0, 2.0}
+    huge = K.to_numpy(K.random_integers(K.empty((64,), np.int64), rng, 0, 2 ** 63))
+    assert huge.min() >= 0 and huge.max() > 2 ** 60                  # the top bits are used
+    with pytest.raises(ValueError, match="non-empty"):
+        K.random_integers(K.empty((2,), np.int64), rng, 3, 3)
+    with pytest.raises(ValueError, match="2\\^63"):
+        K.random_integers(K.empty((2,), np.int64), rng, -2 ** 63, 2 ** 63 - 1)
+
+
+@pytest.mark.parametrize("n", [1, 2, 20])
+def test_random_permutation(n):
+    rng = np.random.default_rng(n)
+    perms = [K.to_numpy(K.random_permutation(K.empty((n,), dtype), rng))
+             for dtype in (np.int64, np.int32)]
+    for p, dtype in zip(perms, (np.int64, np.int32)):
+        assert p.dtype == dtype and sorted(p.tolist()) == list(range(n))
+    if n == 20:                      # two calls, two orders (equal by chance: 1 in 20!)
+        assert not np.array_equal(*perms) and not np.array_equal(perms[0], np.arange(n))
+
+
+def test_random_multinomial():
+    probs = np.array([[0.0, 1.0, 2.0, 0.0, 3.0, 1.0],
+                      [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+                      [0.0, 0.0, 0.0, 0.0, 5.0, 0.0]])
+    rng = np.random.default_rng(3)
+    weights = K.from_numpy(probs)
+    flat = weights.reshape(-1)
+    for _ in range(5):                             # without replacement: never twice, never 0
+        out = K.to_numpy(K.random_multinomial(K.empty((2, 4), np.int64), rng,
+                                              K.as_strided(flat, 0, (2, 6), (6, 1)), False))
+        for row, p in zip(out, probs):
+            assert len(set(row.tolist())) == 4 and (p[row] > 0).all(), out
+    np.testing.assert_array_equal(K.to_numpy(weights), probs)       # the caller's are intact
+    # all of a row's nonzero categories, from a row of a strided (transposed) weights view
+    columns = K.from_numpy(np.ascontiguousarray(probs.T)).reshape(-1)
+    every = K.to_numpy(K.random_multinomial(K.empty((1, 4), np.int64), rng,
+                                            K.as_strided(columns, 0, (1, 6), (1, 3)), False))
+    assert sorted(every[0].tolist()) == [1, 2, 4, 5]
+    n = 600                                        # a thread per row: draws run in series
+    out = K.as_strided(K.from_numpy(np.full(3 * n, -1, np.int64)), 0, (3, n), (1, 3))
+    draws = K.to_numpy(K.random_multinomial(out, rng, weights, True))   # a non-contiguous out
+    for row, p in zip(draws, probs):
+        counts = np.bincount(row, minlength=6)
+        assert (counts[p == 0] == 0).all()
+        expected = n * p / p.sum()
+        assert (np.abs(counts - expected) <= 6 * np.sqrt(expected)).all(), (counts, expected)
+
+
+def test_random_numbers_depend_on_the_seed_only():
+    """A generator in the same state gives the same numbers; the next call, other numbers.
+    Element i's number depends on (seed, i) alone: not on the grid nor on out's layout."""
+    draws = {}
+    for name, make in (("contiguous", lambda: K.empty((6, 5), np.float64)),
+                       ("transposed", lambda: K.as_strided(K.empty((30,), np.float64), 0,
+                                                           (6, 5), (1, 6)))):
+        rng = np.random.default_rng(11)
+        first = K.to_numpy(K.random_normal(make(), rng, 0.0, 1.0))
+        second = K.to_numpy(K.random_normal(make(), rng, 0.0, 1.0))
+        assert not np.array_equal(first, second)
+        draws[name] = first, second
+    np.testing.assert_array_equal(draws["contiguous"][0], draws["transposed"][0])
+    np.testing.assert_array_equal(draws["contiguous"][1], draws["transposed"][1])
+    a = K.to_numpy(K.random_uniform(K.empty((7,), np.float32), np.random.default_rng(5), 0, 1))
+    b = K.to_numpy(K.random_uniform(K.empty((7,), np.float32), np.random.default_rng(5), 0, 1))
+    np.testing.assert_array_equal(a, b)
+    # the float32 and float64 streams come from the same bits: the top 24 of the 53
+    c = K.to_numpy(K.random_uniform(K.empty((7,), np.float64), np.random.default_rng(5), 0, 1))
+    np.testing.assert_array_equal(a, np.floor(c * 2 ** 24).astype(np.float32) / 2 ** 24)
+    for fill, dtype in ((lambda out, rng: K.random_uniform(out, rng, 0.0, 1.0), np.float32),
+                        (lambda out, rng: K.random_exponential(out, rng, 1.0), np.float64),
+                        (lambda out, rng: K.random_integers(out, rng, 0, 10 ** 6), np.int64)):
+        one = K.to_numpy(fill(K.empty((50,), dtype), np.random.default_rng(9)))
+        two = K.to_numpy(fill(K.empty((50,), dtype), np.random.default_rng(9)))
+        other = K.to_numpy(fill(K.empty((50,), dtype), np.random.default_rng(10)))
+        np.testing.assert_array_equal(one, two)
+        assert not np.array_equal(one, other)
+
+
+def test_random_fills_only_out_and_empty_is_a_no_op():
+    buf = K.from_numpy(np.full(12, -5.0, np.float32))
+    K.random_uniform(K.as_strided(buf, 1, (2, 3), (6, 2)), np.random.default_rng(0), 0.0, 1.0)
+    host = K.to_numpy(buf)
+    written = np.zeros(12, bool)
+    written[[1, 3, 5, 7, 9, 11]] = True
+    assert (host[~written] == -5).all() and (host[written] >= 0).all()
+    assert (host[written] < 1).all()
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    K.random_normal(K.empty((0, 4), np.float32), rng, 0.0, 1.0)
+    assert rng.bit_generator.state == state                        # no seed drawn for nothing

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import traceback
 
 import numpy as np
 import pytest
@@ -304,3 +305,437 @@ def test_without_gpu_or_simulator_the_error_says_how_to_enable_the_simulator():
     assert len(messages) == 2
     for message in messages:
         assert "CUDA is not available" in message and "NUMBA_ENABLE_CUDASIM=1" in message
+
+
+# ------------------------------------------------------- ranges, triangles, running products
+
+
+def test_ranges_and_identity_made_on_cuda_match_cpu():
+    cases = [lambda d, **kw: tg.arange(7, device=d, **kw),
+             lambda d, **kw: tg.arange(-3, 8, 2, device=d, **kw),
+             lambda d, **kw: tg.arange(0.5, 3, 0.25, device=d, **kw),
+             lambda d, **kw: tg.linspace(-1.5, 2, 9, device=d, **kw),
+             lambda d, **kw: tg.linspace(0, 1, 1, device=d, **kw),
+             lambda d, **kw: tg.eye(3, device=d, **kw),
+             lambda d, **kw: tg.eye(2, 4, device=d, **kw),
+             lambda d, **kw: tg.eye(4, 2, device=d, **kw)]
+    for i, make in enumerate(cases):
+        for kw in ({}, {"dtype": tg.float64}, {"dtype": tg.int32}, {"dtype": tg.bool}):
+            if i in (2, 3, 4) and kw.get("dtype") in (tg.int32, tg.bool):
+                continue
+            got, want = make("cuda", **kw), make("cpu", **kw)
+            assert got.device.type == "cuda" and got.dtype == want.dtype, (i, kw)
+            np.testing.assert_array_equal(got.cpu().numpy(), want.numpy(), err_msg=f"{i} {kw}")
+    assert tg.linspace(0, 1, 0, device="cuda").shape == (0,)
+    assert tg.logspace(0, 2, 3, device="cuda").device.type == "cuda"
+    np.testing.assert_allclose(tg.logspace(0, 2, 3, device="cuda").cpu().numpy(), [1, 10, 100],
+                               rtol=1e-6)
+
+
+def test_tril_triu_with_diagonals_match_cpu():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 3, 4))
+    g = rng.normal(size=(2, 3, 4))
+    for diagonal in (-2, 0, 1, 4):
+        for op in ("tril", "triu"):
+            results = []
+            for device in ("cpu", "cuda"):
+                t = tg.tensor(x, device=device, requires_grad=True)
+                y = getattr(t, op)(diagonal)
+                y.backward(tg.tensor(g, device=device))      # the mask again
+                results.append((y, t.grad))
+            (y_cpu, g_cpu), (y_cuda, g_cuda) = results
+            assert_close(y_cuda, y_cpu, rtol=0, atol=0)
+            assert_close(g_cuda, g_cpu, rtol=0, atol=0)
+    flags = tg.ones(3, 3, dtype=tg.bool, device="cuda")
+    np.testing.assert_array_equal(flags.triu(1).cpu().numpy(), np.triu(np.ones((3, 3), bool), 1))
+
+
+def test_cumsum_and_cumprod_with_zeros_match_cpu():
+    x = np.array([[2.0, 0.0, 3.0, 4.0, 0.5],
+                  [0.0, 2.0, 0.0, 1.5, 3.0],
+                  [1.5, 2.0, -1.0, 3.0, 0.0]])
+    g = np.arange(15.0).reshape(3, 5) - 7
+    for dim in (1, 0, -1):
+        for op in ("cumprod", "cumsum"):
+            outs = []
+            for device in ("cpu", "cuda"):
+                t = tg.tensor(x, device=device, requires_grad=True)
+                y = getattr(t, op)(dim)
+                y.backward(tg.tensor(g, device=device))
+                outs.append((y, t.grad))
+            (y_cpu, g_cpu), (y_cuda, g_cuda) = outs
+            assert_close(y_cuda, y_cpu, rtol=1e-12, atol=0)
+            assert_close(g_cuda, g_cpu, rtol=1e-12, atol=1e-12)
+    ints = tg.tensor([[1, 2, 0], [3, -1, 2]], device="cuda")
+    np.testing.assert_array_equal(ints.cumprod(1).cpu().numpy(), [[1, 2, 0], [3, -3, -6]])
+    np.testing.assert_array_equal((ints > 0).cumsum(0).cpu().numpy(), [[1, 1, 0], [2, 1, 1]])
+    assert ints.cumsum(0).dtype == tg.int64 and ints.cumsum(0).device.type == "cuda"
+
+
+# ------------------------------------------------------------------------- random numbers
+# Made on the device from one seed drawn from the host generator: a seed repeats them, the next
+# call gives others. Statistics are read on the host (the simulator's reductions are slow).
+
+
+RANDOM_MAKERS = {
+    "rand": lambda: tg.rand(64, device="cuda"),
+    "randn float64": lambda: tg.randn(8, 8, device="cuda", dtype=tg.float64),
+    "randint": lambda: tg.randint(-4, 6, (64,), device="cuda"),
+    "randperm": lambda: tg.randperm(9, device="cuda"),
+    "normal": lambda: tg.normal(2.0, 0.5, (64,), device="cuda"),
+    "normal tensors": lambda: tg.normal(tg.zeros(32, device="cuda"),
+                                        tg.full((32,), 3.0, device="cuda")),
+    "bernoulli": lambda: tg.bernoulli(tg.full((64,), 0.25, device="cuda", dtype=tg.float64)),
+    "multinomial": lambda: tg.multinomial(tg.tensor([[0.0, 1, 2, 0, 3]], device="cuda"), 3),
+    "uniform_": lambda: tg.empty(64, device="cuda").uniform_(-1, 3),
+    "normal_": lambda: tg.empty(64, device="cuda", dtype=tg.float64).normal_(1, 2),
+    "exponential_": lambda: tg.empty(64, device="cuda").exponential_(2.0),
+    "random_": lambda: tg.empty(64, device="cuda", dtype=tg.int64).random_(3, 9),
+    "bernoulli_": lambda: tg.empty(64, device="cuda").bernoulli_(0.75),
+    "dropout": lambda: nn.functional.dropout(tg.ones(64, device="cuda"), 0.4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_MAKERS))
+def test_random_tensors_on_cuda_repeat_with_the_seed(name):
+    make = RANDOM_MAKERS[name]
+    tg.manual_seed(123)
+    first, second = make(), make()
+    tg.manual_seed(123)
+    again = make()
+    assert first.device.type == "cuda"
+    a, b, c = (t.cpu().numpy() for t in (first, second, again))
+    np.testing.assert_array_equal(a, c)                 # same seed, same numbers
+    if name != "multinomial":                           # 3 of 3 categories: may repeat
+        assert not np.array_equal(a, b)                 # the next call: other numbers
+
+
+def test_random_tensors_on_cuda_have_their_distributions():
+    """The tensor layer's part: dtypes, devices, bounds and parameters reach the primitives
+    (whose statistics tests/test_cuda_kernels.py checks on more numbers)."""
+    tg.manual_seed(0)
+    u = tg.rand(800, device="cuda").cpu().numpy()
+    assert u.dtype == np.float32 and u.min() >= 0 and u.max() < 1
+    assert abs(u.mean() - 0.5) < 0.06 and abs(u.var() - 1 / 12) < 0.02
+    z = tg.randn(800, device="cuda", dtype=tg.float64).cpu().numpy()
+    assert z.dtype == np.float64 and abs(z.mean()) < 0.2 and abs(z.std() - 1) < 0.12
+    w = tg.empty(800, device="cuda").uniform_(-1, 3).cpu().numpy()
+    assert w.min() >= -1 and w.max() < 3 and abs(w.mean() - 1) < 0.25
+    n = tg.normal(tg.full((800,), 5.0, device="cuda", dtype=tg.float64), 0.5)
+    assert n.dtype == tg.float64 and n.device.type == "cuda"
+    n = n.cpu().numpy()
+    assert abs(n.mean() - 5) < 0.1 and abs(n.std() - 0.5) < 0.06
+    k = tg.randint(-4, 6, (800,), device="cuda").cpu().numpy()
+    assert k.dtype == np.int64 and set(k.tolist()) == set(range(-4, 6))
+    k8 = tg.randint(0, 256, (800,), device="cuda", dtype=tg.uint8).cpu().numpy()
+    assert k8.dtype == np.uint8 and k8.max() > 240 and k8.min() < 15
+    hits = tg.bernoulli(tg.tensor([0.0, 1.0, 0.5], device="cuda").expand(200, 3))
+    hits = hits.cpu().numpy()
+    assert hits.dtype == np.float32 and (hits[:, 0] == 0).all() and (hits[:, 1] == 1).all()
+    assert 0.35 < hits[:, 2].mean() < 0.65
+    p = tg.randperm(30, device="cuda")
+    assert p.dtype == tg.int64 and sorted(p.tolist()) == list(range(30))
+    r = tg.randint_like(tg.zeros(100, device="cuda", dtype=tg.int32), 4)
+    assert r.dtype == tg.int32 and r.device.type == "cuda" and set(r.tolist()) == {0, 1, 2, 3}
+
+
+def test_multinomial_on_cuda():
+    tg.manual_seed(1)
+    probs = tg.tensor([[0.0, 1.0, 2.0, 0.0, 3.0], [1.0, 1.0, 1.0, 1.0, 1.0]], device="cuda")
+    for _ in range(3):
+        draws = tg.multinomial(probs, 3)
+        assert draws.device.type == "cuda" and draws.shape == (2, 3)
+        for row, p in zip(draws.tolist(), probs.tolist()):
+            assert len(set(row)) == 3 and all(p[c] > 0 for c in row)
+    many = tg.multinomial(probs[0], 400, replacement=True).cpu().numpy()
+    counts = np.bincount(many, minlength=5)
+    assert counts[0] == counts[3] == 0 and counts[4] > counts[2] > counts[1] > 20
+    for bad, message in ((tg.tensor([1.0, -1.0]), "element < 0"),
+                         (tg.tensor([1.0, float("nan")]), "nan"),
+                         (tg.tensor([0.0, 0.0]), "sum of probabilities")):
+        for device in ("cpu", "cuda"):
+            with pytest.raises(RuntimeError, match=message):
+                tg.multinomial(bad.to(device), 1)
+
+
+# ------------------------------------------------------------------- advanced indexing on CUDA
+
+
+def _index_cases(device):
+    """Index expressions for a (3, 4, 5) tensor, their index tensors made on `device`."""
+    def t(v, **kw):
+        return tg.tensor(v, device=device, **kw)
+    return {
+        "tensor": (t([2, 0, 2]),),
+        "list with negatives": ([0, -1, -3],),
+        "2-D index in dim 1": (slice(None), t([[1, -2], [3, 0]])),
+        "non-adjacent": (t([0, 2]), slice(None), t([4, -5])),
+        "adjacent and broadcast": (t([[0], [2]]), t([1, 3, -1])),
+        "int then advanced": (1, [0, 3], t([4, 1])),
+        "mask": (t(np.arange(12).reshape(3, 4) % 3 == 1),),
+        "mask in dim 1": (slice(None), t([True, False, True, True])),
+        "ellipsis": (Ellipsis, t([1, 1, 0])),
+        "None": (None, t([0, 1]), slice(1, 3)),
+        "empty": (t([], dtype=tg.int64),),
+        "index on the CPU": (tg.tensor([1, 2]), slice(1, 3), [0, 4]),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_index_cases("cpu")))
+def test_advanced_indexing_on_cuda_matches_cpu(case):
+    x = np.arange(60.0).reshape(3, 4, 5)
+    cpu_index, cuda_index = _index_cases("cpu")[case], _index_cases("cuda")[case]
+    # get, and its gradient (repeated indices accumulate)
+    cpu_x, cuda_x = (tg.tensor(x, device=d, requires_grad=True) for d in ("cpu", "cuda"))
+    cpu_y, cuda_y = cpu_x[cpu_index], cuda_x[cuda_index]
+    assert_close(cuda_y, cpu_y, rtol=0, atol=0)
+    g = np.arange(float(np.prod(cpu_y.shape))).reshape(tuple(cpu_y.shape))
+    cpu_y.backward(tg.tensor(g))
+    cuda_y.backward(tg.tensor(g, device="cuda"))
+    assert_close(cuda_x.grad, cpu_x.grad, rtol=0, atol=0)
+    # set: a number, and a tensor broadcast to the indexed shape
+    for value in (-1.0, np.arange(float(cpu_y.shape[-1])) if cpu_y.dim() else 7.0):
+        cpu_t, cuda_t = tg.tensor(x), tg.tensor(x, device="cuda")
+        cpu_t[cpu_index] = value if np.isscalar(value) else tg.tensor(value)
+        cuda_t[cuda_index] = value if np.isscalar(value) else tg.tensor(value, device="cuda")
+        assert_close(cuda_t, cpu_t, rtol=0, atol=0)
+
+
+def test_index_errors_on_cuda_are_the_cpus():
+    x = np.arange(60.0).reshape(3, 4, 5)
+    cases = [lambda t, d: ([0, 3],),
+             lambda t, d: (slice(None), tg.tensor([4, -5], device=d)),
+             lambda t, d: (slice(None), slice(None), tg.tensor([[5]], device=d)),
+             lambda t, d: (0, 0, tg.tensor([-6, 0], device=d)),
+             lambda t, d: (tg.tensor([0, 1]), tg.tensor([0, 9], device=d))]
+    for make in cases:
+        messages = []
+        for device in ("cpu", "cuda"):
+            t = tg.tensor(x, device=device)
+            with pytest.raises(IndexError) as get_error:
+                t[make(t, device)]
+            with pytest.raises(IndexError) as set_error:
+                t[make(t, device)] = 1.0
+            messages.append((str(get_error.value), str(set_error.value)))
+            np.testing.assert_array_equal(t.cpu().numpy(), x)            # nothing written
+        assert messages[0] == messages[1]
+        assert "out of bounds for dimension" in messages[0][0]
+    with pytest.raises(RuntimeError, match="indices should be either on cpu or on the same"):
+        tg.tensor(x)[tg.tensor([0, 1], device="cuda")]
+    with pytest.raises(IndexError, match="tensors used as indices must be long"):
+        tg.tensor(x, device="cuda")[tg.tensor([0.0], device="cuda")]
+
+
+# ---------------------------------------------------------------- class targets and lookups
+
+
+def test_cross_entropy_with_ignored_targets_on_cuda_matches_cpu():
+    rng = np.random.default_rng(5)
+    logits = rng.normal(size=(6, 4))
+    weight = np.array([1.0, 2.0, 0.5, 1.0])
+    for target, kw in (([0, -100, 3, 2, -100, 1], {}),
+                       ([0, -100, 3, 2, -100, 1], {"reduction": "sum", "weight": weight}),
+                       ([0, 2, 3, 2, 2, 1], {"ignore_index": 2, "label_smoothing": 0.1}),
+                       ([0, 9, 3, 9, 1, 1], {"ignore_index": 9, "reduction": "none"})):
+        results = []
+        for device in ("cpu", "cuda"):
+            x = tg.tensor(logits, device=device, requires_grad=True)
+            args = {k: tg.tensor(v, device=device) if isinstance(v, np.ndarray) else v
+                    for k, v in kw.items()}
+            loss = nn.functional.cross_entropy(x, tg.tensor(target, device=device), **args)
+            loss.sum().backward()
+            results.append((loss, x.grad))
+        (cpu_loss, cpu_grad), (cuda_loss, cuda_grad) = results
+        assert_close(cuda_loss, cpu_loss, rtol=1e-12, atol=1e-12)
+        assert_close(cuda_grad, cpu_grad, rtol=1e-12, atol=1e-12)
+    # every target ignored: the mean of nothing is NaN, as in PyTorch
+    loss = nn.functional.cross_entropy(tg.tensor(logits[:2], device="cuda"),
+                                       tg.tensor([-100, -100], device="cuda"))
+    assert np.isnan(loss.item())
+
+
+def test_class_target_and_lookup_range_errors_on_cuda_are_the_cpus():
+    logits = np.zeros((3, 4))
+    for target in ([0, 4, 1], [0, -1, 1], [-100, 7, 2], [5, -100, -3]):
+        messages = []
+        for device in ("cpu", "cuda"):
+            with pytest.raises(IndexError) as error:
+                nn.functional.cross_entropy(tg.tensor(logits, device=device),
+                                            tg.tensor(target, device=device))
+            messages.append(str(error.value))
+        assert messages[0] == messages[1] and messages[0].startswith("Target ")
+    with pytest.raises(RuntimeError, match="same device"):
+        nn.functional.cross_entropy(tg.tensor(logits, device="cuda"), tg.tensor([0, 1, 2]))
+    for device in ("cpu", "cuda"):
+        labels = tg.tensor([0, 3, 1], device=device)
+        with pytest.raises(RuntimeError, match="Class values must be smaller than num_classes"):
+            nn.functional.one_hot(labels, 3)
+        with pytest.raises(RuntimeError, match="Class values must be non-negative"):
+            nn.functional.one_hot(tg.tensor([0, -1], device=device))
+        hot = nn.functional.one_hot(labels)
+        assert hot.device.type == device
+        np.testing.assert_array_equal(hot.cpu().numpy(), np.eye(4, dtype=np.int64)[[0, 3, 1]])
+        weight = tg.tensor(np.arange(12.0).reshape(4, 3), device=device)
+        for bad in ([0, 4], [-1, 2]):
+            with pytest.raises(IndexError, match="index out of range in self"):
+                nn.functional.embedding(tg.tensor(bad, device=device), weight)
+        rows = nn.functional.embedding(tg.tensor([[3, 0]], device=device), weight)
+        np.testing.assert_array_equal(rows.cpu().numpy(), [[[9, 10, 11], [0, 1, 2]]])
+
+
+def test_embedding_gradients_on_cuda_match_cpu():
+    w0 = np.random.default_rng(6).normal(size=(5, 3))
+    grads = []
+    for device in ("cpu", "cuda"):
+        emb = nn.Embedding(5, 3, padding_idx=1).to(device)
+        with tg.no_grad():
+            emb.weight.copy_(tg.tensor(w0, dtype=tg.float32, device=device))
+        out = emb(tg.tensor([[0, 1, 4], [4, 4, 2]], device=device))
+        (out * out).sum().backward()
+        grads.append(emb.weight.grad)
+    assert_close(grads[1], grads[0], rtol=1e-6, atol=1e-7)
+    assert (grads[1].cpu().numpy()[[1, 3]] == 0).all()       # padding row and an unused row
+
+
+# ---------------------------------------------------------------- host <-> device transfers
+
+
+class Transfers:
+    """Every copy between host and device, recorded where kernels_cuda makes it:
+    `cuda.to_device` (host to device: from_numpy, the pooling window tables), `to_numpy`
+    (device to host: .item(), .tolist(), .cpu(), nonzero's count; CudaArray.copy_to_host goes
+    through it), and any numpy array handed to a kernel launch, which numba would copy to the
+    device and back unseen. Each is kept as (direction, the tinygrad_edu functions on the
+    stack, innermost first)."""
+
+    def __init__(self, monkeypatch):
+        from tinygrad_edu import kernels_cuda as K
+        self.log = []
+        to_device, to_numpy, launch = K.cuda.to_device, K.to_numpy, K._launch
+
+        def counted_to_device(*args, **kwargs):
+            self._record("host to device")
+            return to_device(*args, **kwargs)
+
+        def counted_to_numpy(x):
+            self._record("device to host")
+            return to_numpy(x)
+
+        def checked_launch(kernel, blocks, threads, *args):
+            if any(isinstance(a, np.ndarray) for a in args):
+                self._record("implicit copy of a numpy argument")
+            return launch(kernel, blocks, threads, *args)
+
+        monkeypatch.setattr(K.cuda, "to_device", counted_to_device)
+        monkeypatch.setattr(K, "to_numpy", counted_to_numpy)
+        monkeypatch.setattr(K, "_launch", checked_launch)
+
+    def _record(self, direction):
+        stack = [f.name for f in reversed(traceback.extract_stack()[:-2])
+                 if f"{os.sep}tinygrad_edu{os.sep}" in f.filename]
+        self.log.append((direction, stack))
+
+    def during(self, fn):
+        """The transfers fn() makes."""
+        self.log.clear()
+        fn()
+        return list(self.log)
+
+
+@pytest.fixture
+def transfers(monkeypatch):
+    return Transfers(monkeypatch)
+
+
+def test_training_steps_on_cuda_make_only_the_documented_transfers(transfers):
+    """An MLP with dropout, on data made on the device, trained with SGD: after a warm-up step,
+    each step may make exactly the transfers documented as unavoidable:
+      - cross_entropy's class-target check reads the targets' min and max, reduced on the
+        device, in one transfer (nn/functional.py, _check_class_targets): a target outside
+        [0, C) must raise before a kernel uses it, and only the host can raise;
+    and nothing else: no host-side random numbers (dropout's mask, the data), no index or
+    offset tables, no optimizer state, no re-check of the targets by the gather and scatter
+    inside the loss (they were checked once)."""
+    allowed_per_step = {"_check_class_targets": 1}
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 3))
+    model.to("cuda")
+    made = transfers.during(lambda: (tg.randn(16, 4, device="cuda"),
+                                     tg.randint(0, 3, (16,), device="cuda")))
+    assert made == [], made                       # data made on the device: nothing crosses
+    x = tg.randn(16, 4, device="cuda")
+    y = tg.randint(0, 3, (16,), device="cuda")
+    opt = tg.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+    losses = []
+
+    def step():
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss)
+
+    step()                                        # warm-up: state, kernels, caches
+    for _ in range(2):
+        made = transfers.during(step)
+        counts = dict.fromkeys(allowed_per_step, 0)
+        for direction, stack in made:
+            reason = next((name for name in allowed_per_step if name in stack), None)
+            assert reason is not None, f"undocumented transfer ({direction}) via {stack}"
+            assert direction == "device to host"
+            counts[reason] += 1
+        assert counts == allowed_per_step, counts
+    assert all(p.device.type == "cuda" for p in model.parameters())
+    values = [loss.item() for loss in losses]     # read only now, after the counted steps
+    assert np.isfinite(values).all()
+
+
+@pytest.mark.parametrize("name, fn, expected", [
+    ("rand, randn, randint, randperm, normal", lambda x, i: (
+        tg.rand(3, device="cuda"), tg.randn(3, device="cuda"),
+        tg.randint(0, 4, (3,), device="cuda"), tg.randperm(4, device="cuda"),
+        tg.normal(0.0, 1.0, (3,), device="cuda")), []),
+    ("arange, linspace, eye, tril", lambda x, i: (
+        tg.arange(5, device="cuda"), tg.linspace(0, 1, 4, device="cuda"),
+        tg.eye(3, device="cuda"), x.tril(1)), []),
+    ("dropout, forward and backward", lambda x, i: (
+        nn.functional.dropout(x, 0.5).sum().backward()), []),
+    ("index tensor on the device: its range check", lambda x, i: x[i], [
+        ("device to host", "_checked_index")]),
+    ("two index tensors: a range check each", lambda x, i: x[i, i], [
+        ("device to host", "_checked_index")] * 2),
+    ("a list index: copied over, then checked", lambda x, i: x[[0, 2]], [
+        ("host to device", "_on_device"), ("device to host", "_checked_index")]),
+    ("a mask: nonzero reads the count", lambda x, i: x[x > 0], [
+        ("device to host", "nonzero")]),
+    ("setitem with an index tensor", lambda x, i: x.detach().__setitem__(i, 0.0), [
+        ("device to host", "_checked_index")]),
+    ("one_hot: one min/max", lambda x, i: nn.functional.one_hot(i, 4), [
+        ("device to host", "one_hot")]),
+    ("embedding, forward and backward: one min/max", lambda x, i: (
+        nn.functional.embedding(i, x).sum().backward()), [("device to host", "embedding")]),
+    ("multinomial: its checks' four numbers at once", lambda x, i: (
+        tg.multinomial(x.detach().abs() + 0.1, 2)), [
+        ("device to host", "_check_distributions")]),
+    pytest.param("cumsum and cumprod backward", lambda x, i: (
+        (x.cumsum(1) + x.cumprod(0)).sum().backward()), [], marks=pytest.mark.xfail(
+        strict=True, reason="functions.py: flip() goes through index_select(), which "
+                            "range-checks the reversed arange it was just given (one transfer "
+                            "per flip, two per reversed cumsum)")),
+    pytest.param("gather and index_select backward", lambda x, i: (
+        x.gather(1, i.reshape(1, 2).expand(3, 2)).sum().backward(),
+        x.index_select(1, i).sum().backward()), [
+        ("device to host", "gather"), ("device to host", "index_select")],
+        marks=pytest.mark.xfail(
+        strict=True, reason="functions.py: Gather.backward calls scatter_add() and "
+                            "IndexSelect.backward calls index_add(), which check the saved "
+                            "(already checked) index again: one transfer each")),
+])
+def test_transfers_of_single_ops_on_cuda(transfers, name, fn, expected):
+    x = tg.tensor(np.arange(12.0).reshape(3, 4) - 5, device="cuda", requires_grad=True)
+    i = tg.tensor([2, 0], device="cuda")
+    made = transfers.during(lambda: fn(x, i))
+    summary = [(direction, next((n for n in stack if n in {e[1] for e in expected}), stack))
+               for direction, stack in made]
+    assert summary == expected, made

@@ -835,3 +835,197 @@ def test_sort_is_stable_with_nan_last(dtype, data, shape, descending):
     expected_values, expected_order = sort_reference(x, axis, descending)
     assert_same(values_out, expected_values)
     assert_same(indices_out, expected_order)
+
+
+# ----------------------------------------------------------------- ranges and running sums
+
+
+def converted(x: np.ndarray, dtype) -> np.ndarray:
+    """x (float64 or int64) in dtype as `copy` converts: floats truncate toward zero, then wrap."""
+    dtype = np.dtype(dtype)
+    if x.dtype.kind == "f" and dtype.kind in "iu":
+        return np.trunc(x).astype(np.int64).astype(dtype)
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.float32, np.float64,
+                                   np.bool_])
+@pytest.mark.parametrize("start,step", [(0, 1), (3, -2), (7, 5), (0.5, 0.25), (2, 0.1),
+                                        (-1.5, 3)])
+def test_arange(dtype, start, step):
+    """out[i] = start + i * step, in int64 for integer arguments and an integer out, else in
+    float64 (numpy's `start + arange(n) * step`, two roundings), converted as copy converts."""
+    n = 9
+    exact = isinstance(start, int) and isinstance(step, int) and np.dtype(dtype).kind != "f"
+    wide = start + np.arange(n, dtype=np.int64 if exact else np.float64) * step
+    out = np.zeros(n, dtype)
+    assert K.arange(out, start, step) is out
+    assert_same(out, converted(wide, dtype))
+    # a strided out: only its own elements are written
+    buf = np.full(3 * n + 1, 99, dtype)
+    K.arange(buf[1::3], start, step)
+    assert_same(buf[1::3], converted(wide, dtype))
+    assert (buf[0::3] == dtype(99)).all() and (buf[2::3] == dtype(99)).all()
+
+
+def test_arange_float_steps_are_not_accumulated():
+    """Element i is start + i * step, not a running sum, which drifts: 1000 additions of 0.1
+    give 99.9999999999986, 1000 * 0.1 gives 100.0."""
+    out = np.empty(1001)
+    K.arange(out, 0.0, 0.1)
+    assert_same(out, np.arange(1001) * 0.1)
+    assert out[1000] == 100.0
+    big = np.empty(3, np.int64)
+    K.arange(big, 2 ** 62, 2 ** 60)                 # int64 arithmetic: no float rounding
+    assert big.tolist() == [2 ** 62, 2 ** 62 + 2 ** 60, 2 ** 62 + 2 ** 61]
+    K.arange(np.empty(0), 1.0, 1.0)                 # nothing to do
+
+
+CUMULATIVE_DTYPES = [(np.float32, np.float32), (np.float64, np.float64), (np.int32, np.int64),
+                     (np.uint8, np.int64), (np.bool_, np.int64), (np.int64, np.float64)]
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("dtype,out_dtype", CUMULATIVE_DTYPES)
+@SETTINGS
+@given(data=st.data(), shape=shapes(min_dims=1, max_dims=3, max_side=5))
+def test_cumsum_cumprod(op, dtype, out_dtype, data, shape):
+    """Running sums (products) along each axis of any layout, into a contiguous or a transposed
+    out: accumulated in float64 (floats) or int64 (integers, bools), each result converted to
+    out's dtype, exactly as numpy's sequential cumsum/cumprod in that accumulator."""
+    x = data.draw(views(shape, dtype, special=False))
+    if op == "cumprod" and x.dtype.kind == "f":
+        x = np.clip(x, -2, 2)
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    acc = np.float64 if np.dtype(dtype).kind == "f" else np.int64
+    expected = getattr(np, op)(x.astype(acc), axis=axis).astype(out_dtype)
+    if data.draw(st.booleans()) and len(shape) >= 2:
+        out = np.zeros(shape[::-1], out_dtype).T        # a non-contiguous out
+    else:
+        out = np.zeros(shape, out_dtype)
+    assert getattr(K, op)(x, axis, out) is out
+    assert_same(out, expected)
+
+
+def test_cumsum_float32_accumulates_in_float64_and_rounds_each_output():
+    x = np.full(101, 0.1, np.float32)
+    x[0] = 1e8
+    out = np.empty(101, np.float32)
+    K.cumsum(x, 0, out)          # float32 running sums would stay at 1e8 (its ulp is 8)
+    assert_same(out, np.cumsum(x.astype(np.float64)).astype(np.float32))
+    assert out[-1] == np.float32(1e8 + 8)
+
+
+def test_cumulative_special_values_and_empty():
+    x = np.array([[1.0, np.inf, -np.inf, 2.0], [0.0, 3.0, np.nan, 1.0]])
+    out = np.empty((2, 4))
+    K.cumsum(x, 1, out)
+    with np.errstate(invalid="ignore"):
+        assert_same(out, np.cumsum(x, 1))          # inf - inf is NaN, and NaN stays
+        K.cumprod(x, 1, out)
+        assert_same(out, np.cumprod(x, 1))         # 0 * inf is NaN
+    empty = np.empty((0, 3))
+    assert K.cumsum(empty, 0, np.empty((0, 3))).shape == (0, 3)
+    assert K.cumprod(np.empty((2, 0)), 1, np.empty((2, 0))).shape == (2, 0)
+
+
+# --------------------------------------------------------------------------- random numbers
+# The CPU's random numbers are numpy's draws from the Generator it is given, converted to out's
+# dtype: the same seed gives the same numbers as numpy itself.
+
+RANDOM_N = 4000
+
+
+def mean_and_var_close(x, mean, var, sigmas=6.0):
+    """The sample mean within `sigmas` standard errors of `mean`, the variance within 15%."""
+    x = np.asarray(x, np.float64)
+    assert abs(x.mean() - mean) < sigmas * math.sqrt(var / x.size), (x.mean(), mean)
+    assert abs(x.var() - var) < 0.15 * var, (x.var(), var)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_random_uniform(dtype):
+    out = np.empty(RANDOM_N, dtype)
+    assert K.random_uniform(out, np.random.default_rng(7), -2.0, 3.0) is out
+    assert_same(out, np.random.default_rng(7).uniform(-2.0, 3.0, RANDOM_N).astype(dtype))
+    assert out.min() >= -2.0 and out.max() < 3.0
+    mean_and_var_close(out, 0.5, 25 / 12)
+    assert np.histogram(out, bins=5, range=(-2, 3))[0].min() > RANDOM_N / 5 * 0.85
+    buf = np.full(2 * 6, -7.0, dtype)             # a strided out keeps its other elements
+    K.random_uniform(buf[::2].reshape(2, 3), np.random.default_rng(1), 0.0, 1.0)
+    assert (buf[1::2] == -7).all() and (buf[::2] >= 0).all() and (buf[::2] < 1).all()
+
+
+def test_random_uniform_never_rounds_up_to_high():
+    """numpy draws in float64; a draw within 2^-25 of 1 rounds to 1.0 in float32 (about 3 times
+    in 10^8 draws). A generator that returns the largest float64 below `high` shows that such a
+    number still lands inside [low, high) (it becomes low)."""
+    class AlmostHigh:
+        def uniform(self, low, high, shape):
+            return np.full(shape, np.nextafter(high, low))
+
+    for dtype, low, high in [(np.float32, 0.0, 1.0), (np.float32, 1.0, 2.0),
+                             (np.float64, 0.0, 1.0), (np.float32, -1.0, 0.1)]:
+        out = np.empty(3, dtype)
+        K.random_uniform(out, AlmostHigh(), low, high)
+        assert (out < dtype(high)).all() and (out >= dtype(low)).all(), (dtype, high, out)
+        scalar = np.empty((), dtype)
+        K.random_uniform(scalar, AlmostHigh(), low, high)
+        assert scalar < dtype(high)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_random_normal_and_exponential(dtype):
+    out = np.empty((40, 100), dtype)
+    K.random_normal(out, np.random.default_rng(3), 1.5, 2.0)
+    assert_same(out, np.random.default_rng(3).normal(1.5, 2.0, (40, 100)).astype(dtype))
+    mean_and_var_close(out, 1.5, 4.0)
+    K.random_exponential(out, np.random.default_rng(4), 4.0)
+    assert_same(out, np.random.default_rng(4).exponential(0.25, (40, 100)).astype(dtype))
+    assert out.min() >= 0
+    mean_and_var_close(out, 0.25, 1 / 16)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.float32])
+def test_random_integers(dtype):
+    out = np.empty(RANDOM_N, dtype)
+    K.random_integers(out, np.random.default_rng(5), 2, 9)
+    assert_same(out, np.random.default_rng(5).integers(2, 9, RANDOM_N).astype(dtype))
+    counts = np.bincount(out.astype(np.int64), minlength=9)
+    assert counts[:2].sum() == 0 and counts[2:].min() > RANDOM_N / 7 * 0.8   # all of [2, 9)
+    signed = np.empty(500, np.int64)
+    K.random_integers(signed, np.random.default_rng(6), -3, 0)
+    assert set(signed.tolist()) == {-3, -2, -1}
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 57])
+def test_random_permutation(n):
+    for dtype in (np.int64, np.int32):
+        out = np.empty(n, dtype)
+        K.random_permutation(out, np.random.default_rng(n))
+        assert sorted(out.tolist()) == list(range(n))
+    if n == 57:
+        again = np.empty(n, np.int64)
+        K.random_permutation(again, np.random.default_rng(n))
+        assert_same(again, np.random.default_rng(n).permutation(n))
+        K.random_permutation(again, np.random.default_rng(n + 1))
+        assert not np.array_equal(again, np.random.default_rng(n).permutation(n))
+
+
+def test_random_multinomial():
+    probs = np.array([[0.0, 1.0, 2.0, 0.0, 3.0, 1.0],
+                      [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+                      [0.0, 0.0, 0.0, 0.0, 5.0, 0.0]])
+    rng = np.random.default_rng(8)
+    for _ in range(20):                           # without replacement: never twice, never 0
+        out = np.empty((2, 4), np.int64)
+        K.random_multinomial(out, rng, probs[:2], False)
+        for row, p in zip(out, probs):
+            assert len(set(row.tolist())) == 4 and (p[row] > 0).all()
+    out = np.empty((3, RANDOM_N), np.int64)
+    K.random_multinomial(out, rng, probs, True)
+    for row, p in zip(out, probs):
+        counts = np.bincount(row, minlength=6)
+        assert (counts[p == 0] == 0).all()
+        expected = RANDOM_N * p / p.sum()
+        assert (np.abs(counts - expected) < 6 * np.sqrt(expected) + 1e-9).all(), (counts, expected)

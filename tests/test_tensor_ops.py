@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from oracle import (LAYOUTS, assert_same, assert_same_grads, broadcastable_shapes, make_layout,
-                    shapes, values)
+from oracle import (LAYOUTS, OUR_DTYPE, TORCH_DTYPE, assert_same, assert_same_grads,
+                    broadcastable_shapes, make_layout, shapes, values)
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -386,3 +386,183 @@ def test_small_matmuls_run_blas_on_one_thread():
     n = round(kernels_cpu.BLAS_SINGLE_THREAD_BELOW ** (1 / 3)) + 1
     tg.ones(n, n) @ tg.ones(n, n)
     assert blas_threads() == [kernels_cpu._blas["default"]]
+
+
+# ------------------------------------------------------------------ cumulative ops with zeros
+
+CUMPROD_ROWS = {
+    "no zero": [2.0, -0.5, 3.0, 1.5],
+    "one zero": [2.0, 0.0, 3.0, 4.0],
+    "zero first": [0.0, 2.0, 3.0, -1.0],
+    "zero last": [2.0, 3.0, -1.0, 0.0],
+    "two zeros": [1.5, 0.0, 2.0, 0.0, 3.0],
+    "adjacent zeros": [2.0, 0.0, 0.0, 3.0],
+    "all zeros": [0.0, 0.0, 0.0],
+    "single zero": [0.0],
+    "single": [-2.5],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CUMPROD_ROWS))
+def test_cumprod_values_and_grads_with_zeros(case):
+    """A zero makes y_j / x_i useless: the gradient at the first zero is the product of the
+    others, and 0 after it (PyTorch's values)."""
+    x = np.array(CUMPROD_ROWS[case])
+    o, t = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out_o, out_t = o.cumprod(0), t.cumprod(0)
+    assert_same(out_o, out_t)
+    g = np.arange(1.0, x.size + 1) * np.array([1, -1] * x.size)[:x.size]
+    out_o.backward(tg.tensor(g))
+    out_t.backward(torch.tensor(g))
+    assert_same(o.grad, t.grad)
+    assert out_o.grad_fn.name() == "CumprodBackward0"
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1, -2, -3])
+def test_cumprod_grads_multi_dim_with_zeros(dim):
+    rng = np.random.default_rng(abs(dim) + 10 * (dim < 0))
+    x = rng.uniform(-2, 2, (3, 4, 5)).round(1)
+    x[rng.random(x.shape) < 0.2] = 0.0           # zeros everywhere: first, last, several
+    x[0, 0, :] = 0.0
+    x[1, :, 0] = 0.0
+    x[2, -1, -1] = 0.0
+    for layout in ("contiguous", "transposed", "strided"):
+        ours, theirs, (lo, lt) = make_layout(x, layout, requires_grad=True)
+        out_o, out_t = ours.cumprod(dim), theirs.cumprod(dim)
+        assert_same(out_o, out_t)
+        g = values(tuple(out_t.shape), 3)
+        out_o.backward(tg.tensor(g))
+        out_t.backward(torch.tensor(g))
+        assert_same_grads([lo], [lt], rtol=1e-10, atol=1e-12)
+
+
+@given(shape=shapes(1, 3, 1, 5), seed=st.integers(0, 2 ** 16), data=st.data())
+@SETTINGS
+def test_cumsum_cumprod_grads_match_pytorch(shape, seed, data):
+    """Values drawn from a few small integers: zeros (often several in a row) and repeats."""
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(seed).integers(-2, 3, shape).astype(np.float64)
+    g = values(shape, seed + 1)
+    for op in ("cumsum", "cumprod"):
+        o, t = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out_o, out_t = getattr(o, op)(dim), getattr(t, op)(dim)
+        assert_same(out_o, out_t)
+        out_o.backward(tg.tensor(g))
+        out_t.backward(torch.tensor(g))
+        assert_same(o.grad, t.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_cumulative_dtypes_and_scalars():
+    for data in ([1, 2, 3], [True, False, True], [[2, 0], [3, 4]]):
+        o, t = tg.tensor(data), torch.tensor(data)
+        for op in ("cumsum", "cumprod"):
+            assert_same(getattr(o, op)(0), getattr(t, op)(0))          # int64 results
+            assert_same(getattr(o, op)(-1, dtype=tg.float64),
+                        getattr(t, op)(-1, dtype=torch.float64))
+    o, t = tg.tensor(1.5, dtype=tg.float64), torch.tensor(1.5, dtype=torch.float64)
+    for op in ("cumsum", "cumprod"):                  # a 0-d tensor: the running op of one
+        a, b = o.clone().requires_grad_(), t.clone().requires_grad_()
+        out_o, out_t = getattr(a, op)(0), getattr(b, op)(-1)
+        assert_same(out_o, out_t)
+        (out_o * 3).backward()
+        (out_t * 3).backward()
+        assert_same(a.grad, b.grad)
+    f32 = np.full(101, 0.1, np.float32)
+    f32[0] = 1e8                                      # accumulated in float64, as PyTorch
+    assert_same(tg.tensor(f32).cumsum(0), torch.tensor(f32).cumsum(0), rtol=0, atol=0)
+
+
+# ---------------------------------------------------------------- triangles and the identity
+
+
+@pytest.mark.parametrize("diagonal", [-4, -2, -1, 0, 1, 3, 5])
+def test_tril_triu_with_diagonals(diagonal):
+    for shape in ((4, 5), (5, 3), (2, 3, 4)):
+        x = values(shape, diagonal + 20)
+        for op in ("tril", "triu"):
+            o, t = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+            out_o, out_t = getattr(o, op)(diagonal), getattr(t, op)(diagonal)
+            assert_same(out_o, out_t)
+            out_o.backward(tg.tensor(x * 2))
+            out_t.backward(torch.tensor(x * 2))
+            assert_same(o.grad, t.grad)
+    ints = np.arange(12).reshape(3, 4)
+    assert_same(tg.tensor(ints).tril(diagonal), torch.tensor(ints).tril(diagonal))
+    assert_same(tg.tensor(ints > 4).triu(diagonal), torch.tensor(ints > 4).triu(diagonal))
+
+
+@pytest.mark.parametrize("n,m", [(3, None), (2, 4), (4, 2), (1, 1), (0, None), (3, 0), (0, 2)])
+def test_eye(n, m):
+    for dtype in (None, tg.float64, tg.int64, tg.bool, tg.uint8):
+        kw = {} if dtype is None else {"dtype": dtype}
+        kw_t = {} if dtype is None else {"dtype": TORCH_DTYPE[dtype]}
+        ours = tg.eye(n, **kw) if m is None else tg.eye(n, m, **kw)
+        theirs = torch.eye(n, **kw_t) if m is None else torch.eye(n, m, **kw_t)
+        assert_same(ours, theirs)
+    assert tg.eye(2, requires_grad=True).requires_grad
+
+
+# ---------------------------------------------------------------------------- ranges
+
+
+@pytest.mark.parametrize("args", [(5,), (0,), (1, 4), (-3, 7, 2), (10, 0, -3), (7, 7),
+                                  (0.5, 3), (0, 1, 0.1), (-1.0, 1.0, 0.25), (1, 2.5, 0.5),
+                                  (0, 10 ** 5, 7)])
+def test_arange_matches_pytorch(args):
+    """Default dtypes (int64 for integers, float32 for floats), explicit ones, and values: a
+    float32 may differ from PyTorch's by one rounding (it computes in another order)."""
+    integral = all(isinstance(a, int) for a in args)
+    assert_same(tg.arange(*args), torch.arange(*args), rtol=1.2e-7, atol=1e-7)
+    dtypes = [tg.float64, tg.float32] + ([tg.int64, tg.int32] if integral else [])
+    for dt in dtypes:
+        ours, theirs = tg.arange(*args, dtype=dt), torch.arange(*args, dtype=TORCH_DTYPE[dt])
+        tol = dict(rtol=1.2e-7, atol=1e-7) if dt is tg.float32 else dict(rtol=1e-15, atol=1e-15)
+        assert_same(ours, theirs, **tol)
+
+
+def test_arange_tensor_arguments_and_errors():
+    assert_same(tg.arange(tg.tensor(4)), torch.arange(torch.tensor(4)))
+    assert_same(tg.arange(tg.tensor(1.0), 3), torch.arange(torch.tensor(1.0), 3))
+    for bad in ((0, 5, 0), (5, 0, 1), (0, 5, -1)):
+        with pytest.raises(RuntimeError):
+            torch.arange(*bad)
+        with pytest.raises((RuntimeError, ValueError)):
+            tg.arange(*bad)
+
+
+@pytest.mark.parametrize("args", [(0, 1, 5), (0, 1, 11), (-3.3, 7.1, 50), (1, 1, 3),
+                                  (2, -2, 7), (0, 1, 1), (0, 1, 0), (3, 4, 2), (-1, 1, 200)])
+def test_linspace_matches_pytorch(args):
+    """Both ends exact. Inside, the numbers are numpy's (start + i * step in float64, then
+    rounded to the dtype once); PyTorch computes float32 ones in float32, stepping from both
+    ends, so they may differ from PyTorch's by a few roundings at the scale of the ends."""
+    start, end, steps = args
+    for dt in (None, tg.float64, tg.float32):
+        kw = {} if dt is None else {"dtype": dt}
+        ours = tg.linspace(*args, **kw)
+        theirs = torch.linspace(*args, **({} if dt is None else {"dtype": TORCH_DTYPE[dt]}))
+        np_dtype = (dt or tg.float32).np_dtype
+        scale = np.spacing(np_dtype.type(max(abs(start), abs(end), 1)))
+        assert_same(ours, theirs, rtol=0, atol=4 * scale)
+        np.testing.assert_array_equal(
+            ours.numpy(), np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype))
+        if steps >= 2:
+            assert ours[0].item() == theirs[0].item() and ours[-1].item() == theirs[-1].item()
+    assert_same(tg.linspace(0, 10, 5, dtype=tg.int64),
+                torch.linspace(0, 10, 5, dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="non-negative"):
+        tg.linspace(0, 1, -1)
+
+
+def test_randint_like_one_and_two_bound_forms():
+    t = tg.zeros(50, 4, dtype=tg.int32)
+    r = tg.randint_like(t, 5)                        # randint_like(t, high): from [0, high)
+    theirs = torch.randint_like(torch.zeros(50, 4, dtype=torch.int32), 5)
+    assert r.dtype == tg.int32 == OUR_DTYPE[theirs.dtype] and r.shape == t.shape
+    values_ = set(np.array(r.tolist()).reshape(-1).tolist())
+    assert values_ == {0, 1, 2, 3, 4}
+    r = tg.randint_like(t, 3, 6)
+    assert set(np.array(r.tolist()).reshape(-1).tolist()) == {3, 4, 5}
+    f = tg.randint_like(tg.zeros(200, dtype=tg.float64), 3)
+    assert f.dtype == tg.float64 and set(f.tolist()) == {0.0, 1.0, 2.0}
+    assert tg.randint_like(t, 4, dtype=tg.int64).dtype == tg.int64

@@ -1546,8 +1546,14 @@ def _store(values, out: np.ndarray) -> np.ndarray:
 
 
 def random_uniform(out: np.ndarray, rng: np.random.Generator, low, high) -> np.ndarray:
-    """out = numbers uniform in [low, high)."""
-    return _store(rng.uniform(low, high, out.shape), out)
+    """out = numbers uniform in [low, high). numpy draws them in float64, and rounding a draw
+    just below `high` to out's dtype can give `high` itself (float32 rand: a draw above
+    1 - 2^-25 becomes 1.0, a few times in 10^8): such a number becomes `low` instead, as on
+    CUDA, so that the interval stays half-open."""
+    _store(rng.uniform(low, high, out.shape), out)
+    if out.dtype.kind == "f" and low < high:
+        out[out >= high] = low
+    return out
 
 
 def random_normal(out: np.ndarray, rng: np.random.Generator, mean, std) -> np.ndarray:

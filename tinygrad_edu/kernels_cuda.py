@@ -1593,7 +1593,11 @@ def _samplers(uniform, one, two, two_pi) -> dict:
     with the uniform generator and the constants of one precision."""
 
     def uniform_between(seed, i, low, high):
-        return low + (high - low) * uniform(seed, i)
+        """low + (high - low) * u. Rounding can carry that to `high` itself when u is just below
+        1 (float32 uniform_(1, 2) with u = 1 - 2^-24 gives 2.0): then it is `low` instead (as
+        PyTorch's CUDA kernel turns u = 1 into 0), so that the interval stays half-open."""
+        value = low + (high - low) * uniform(seed, i)
+        return value if value < high else low
 
     def normal(seed, i, mean, std):
         """Box-Muller: two uniforms, from counters 2i and 2i + 1, give one standard normal."""

@@ -15,7 +15,7 @@ import warnings
 
 import tinygrad_edu as tg
 from tinygrad_edu.autograd import Function
-from tinygrad_edu.functions import _min_max
+from tinygrad_edu.functions import Gather, IndexAdd, IndexSelect, Scatter, _min_max, _same_device
 from tinygrad_edu.vector import Tensor
 
 # The short type names PyTorch's messages use ("expected ... Long but found Float").
@@ -411,10 +411,12 @@ class Embedding(Function):
     position that looked up row r (index_add), except the padding row, which gets none"""
     backward_name = "EmbeddingBackward0"
 
+    # The indices were range-checked by `embedding` (one transfer on CUDA): the Functions are
+    # applied directly, so that neither the lookup nor its backward checks them again.
     @staticmethod
     def forward(ctx, weight, indices, padding_idx):
         flat = indices.reshape(-1)
-        rows = weight.index_select(0, flat)
+        rows = IndexSelect.apply(weight, 0, flat)
         ctx.save_for_backward(flat)
         ctx.weight_shape, ctx.padding_idx = tuple(weight.shape), padding_idx
         return rows.reshape(tuple(indices.shape) + (weight.shape[1],))
@@ -426,7 +428,7 @@ class Embedding(Function):
         if ctx.padding_idx is not None:
             g = g * (flat != ctx.padding_idx).to(g.dtype).unsqueeze(1)
         gw = tg.zeros(ctx.weight_shape, dtype=grad.dtype, device=grad.device)
-        return gw.index_add(0, flat, g), None, None
+        return IndexAdd.apply(gw, 0, flat, g, 1), None, None
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
@@ -442,6 +444,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported by tinygrad_edu")
     n = weight.shape[0]
+    _same_device(weight, input)
     if input.numel():
         lo, hi = _min_max(input)          # reduced on input's device: one transfer of two numbers
         if lo < 0 or hi >= n:
@@ -469,7 +472,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     elif hi >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
     out = tg.zeros(tuple(tensor.shape) + (num_classes,), dtype=tg.int64, device=tensor.device)
-    return out.scatter(-1, tensor.unsqueeze(-1), 1)
+    # in range, as just checked: Scatter directly, not scatter(), which would check again
+    return Scatter.apply(out, out.dim() - 1, tensor.unsqueeze(-1), 1, None)
 
 
 # ================================================================================== normalisation
@@ -1006,10 +1010,12 @@ class NllLoss(Function):
         if maybe_ignored:  # ignored rows look at class 0 with weight 0
             keep = t != ignore_index
             t = tg.where(keep, t, 0)
-            w = keep.to(x.dtype) if weight is None else weight.index_select(0, t) * keep
+            w = keep.to(x.dtype) if weight is None else IndexSelect.apply(weight, 0, t) * keep
         else:  # the common case: every row counts (fewer ops on the hot path)
-            w = None if weight is None else weight.index_select(0, t)
-        picked = rows.gather(1, t.unsqueeze(1)).reshape(-1)
+            w = None if weight is None else IndexSelect.apply(weight, 0, t)
+        # t is in [0, C): _check_class_targets read its range (the one transfer on CUDA), so the
+        # Functions are applied directly; gather() and scatter() would check it again
+        picked = Gather.apply(rows, 1, t.unsqueeze(1)).reshape(-1)
         losses = picked if w is None else picked * w  # the loss is -losses
         total = t.shape[0] if w is None else w.sum()
         if reduction == "none":
@@ -1034,7 +1040,7 @@ class NllLoss(Function):
         rows = t.shape[0]
         n_classes = ctx.x_shape[1] if len(ctx.x_shape) >= 2 else ctx.x_shape[0]
         gx = tg.zeros((rows, n_classes), dtype=grad.dtype, device=grad.device)
-        gx = gx.scatter(1, t.unsqueeze(1), coef.reshape(-1, 1).expand(rows, 1))
+        gx = Scatter.apply(gx, 1, t.unsqueeze(1), coef.reshape(-1, 1).expand(rows, 1), None)
         if len(ctx.x_shape) > 2:  # undo _flatten_classes: (N*d1*..., C) -> (N, C, d1, ...)
             n, c, rest = ctx.x_shape[0], ctx.x_shape[1], ctx.x_shape[2:]
             gx = gx.reshape((n,) + rest + (c,)).movedim(-1, 1)
@@ -1067,6 +1073,7 @@ def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor 
             raise RuntimeError(f"Expected target size {list(expected)}, got "
                                f"{list(target.shape)}")
     c = input.shape[1] if input.dim() >= 2 else input.shape[0]
+    _same_device(input, target, weight)
     if weight is not None:
         if weight.dim() != 1 or weight.numel() != c:
             raise RuntimeError(f"weight tensor should be defined either for all {c} classes or "
