@@ -718,19 +718,16 @@ def test_training_steps_on_cuda_make_only_the_documented_transfers(transfers):
     ("multinomial: its checks' four numbers at once", lambda x, i: (
         tg.multinomial(x.detach().abs() + 0.1, 2)), [
         ("device to host", "_check_distributions")]),
-    pytest.param("cumsum and cumprod backward", lambda x, i: (
-        (x.cumsum(1) + x.cumprod(0)).sum().backward()), [], marks=pytest.mark.xfail(
-        strict=True, reason="functions.py: flip() goes through index_select(), which "
-                            "range-checks the reversed arange it was just given (one transfer "
-                            "per flip, two per reversed cumsum)")),
-    pytest.param("gather and index_select backward", lambda x, i: (
+    ("cumsum and cumprod backward: flips of a made-here index, no check", lambda x, i: (
+        (x.cumsum(1) + x.cumprod(0)).sum().backward()), []),
+    ("gather and index_select backward: one check each, in forward", lambda x, i: (
         x.gather(1, i.reshape(1, 2).expand(3, 2)).sum().backward(),
         x.index_select(1, i).sum().backward()), [
-        ("device to host", "gather"), ("device to host", "index_select")],
-        marks=pytest.mark.xfail(
-        strict=True, reason="functions.py: Gather.backward calls scatter_add() and "
-                            "IndexSelect.backward calls index_add(), which check the saved "
-                            "(already checked) index again: one transfer each")),
+        ("device to host", "gather"), ("device to host", "index_select")]),
+    ("scatter and index_add backward: no second check", lambda x, i: (
+        x.scatter(1, i.reshape(1, 2).expand(3, 2), x[:, :2]).sum().backward(),
+        x.index_add(1, i, x[:, :2]).sum().backward()), [
+        ("device to host", "scatter"), ("device to host", "index_add")]),
 ])
 def test_transfers_of_single_ops_on_cuda(transfers, name, fn, expected):
     x = tg.tensor(np.arange(12.0).reshape(3, 4) - 5, device="cuda", requires_grad=True)

@@ -2247,7 +2247,7 @@ def flip(input: Tensor, dims) -> Tensor:
     for d in dims:
         d = _wrap_dim(d, input.dim())
         idx = arange(input._shape[d] - 1, -1, -1, device=input.device)
-        out = index_select(out, d, idx)
+        out = IndexSelect.apply(out, d, idx)  # in range by construction: no check to pay for
     return out
 
 
@@ -2385,7 +2385,9 @@ class Gather(Function):
     def backward(ctx, grad):
         index, = ctx.saved_tensors
         g = zeros(ctx.shape, dtype=grad.dtype, device=grad.device)
-        return g.scatter_add(ctx.dim, index, grad), None, None
+        # index was checked by gather: straight to the Function, no second check (on CUDA
+        # each check is a transfer)
+        return Scatter.apply(g, ctx.dim, index, grad, "add"), None, None
 
 
 def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from: Tensor | None):
@@ -2483,9 +2485,9 @@ class Scatter(Function):
                                "tinygrad_edu")
         gx = gsrc = None
         if need[0]:
-            gx = grad if ctx.reduce == "add" else grad.scatter(ctx.dim, index, 0.0)
+            gx = grad if ctx.reduce == "add" else Scatter.apply(grad, ctx.dim, index, 0.0, None)
         if need[3] and ctx.src_shape is not None:
-            gsrc = grad.gather(ctx.dim, index)
+            gsrc = Gather.apply(grad, ctx.dim, index)   # index checked by scatter already
             if gsrc._shape != ctx.src_shape:
                 gsrc = _pad_to(gsrc, ctx.src_shape)
         return gx, None, None, gsrc, None
@@ -2549,7 +2551,8 @@ class IndexSelect(Function):
         g = zeros(ctx.shape, dtype=grad.dtype, device=grad.device)
         if not ctx.shape:
             return grad, None, None
-        return g.index_add(ctx.dim, index.reshape(-1), grad), None, None
+        # index was checked by index_select: no second check
+        return IndexAdd.apply(g, ctx.dim, index.reshape(-1), grad, 1), None, None
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -2582,7 +2585,7 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, grad):
         index, = ctx.saved_tensors
-        gsrc = grad.index_select(ctx.dim, index) if ctx.needs_input_grad[3] else None
+        gsrc = IndexSelect.apply(grad, ctx.dim, index) if ctx.needs_input_grad[3] else None
         if gsrc is not None and ctx.alpha != 1:
             gsrc = gsrc * ctx.alpha
         return grad, None, None, gsrc, None
