@@ -451,12 +451,28 @@ def test_multinomial_on_cuda():
     many = tg.multinomial(probs[0], 400, replacement=True).cpu().numpy()
     counts = np.bincount(many, minlength=5)
     assert counts[0] == counts[3] == 0 and counts[4] > counts[2] > counts[1] > 20
-    for bad, message in ((tg.tensor([1.0, -1.0]), "element < 0"),
-                         (tg.tensor([1.0, float("nan")]), "nan"),
-                         (tg.tensor([0.0, 0.0]), "sum of probabilities")):
+    for bad, k, message in ((tg.tensor([1.0, -1.0]), 1, "element < 0"),
+                            (tg.tensor([1.0, float("nan")]), 1, "nan"),
+                            (tg.tensor([0.0, 0.0]), 1, "sum of probabilities"),
+                            (tg.tensor([1.0, 0.0, 1.0]), 4, r"n_sample > prob_dist.size\(-1\)"),
+                            (tg.tensor([1.0, 0.0, 1.0]), 0, "n_sample <= 0")):
         for device in ("cpu", "cuda"):
             with pytest.raises(RuntimeError, match=message):
-                tg.multinomial(bad.to(device), 1)
+                tg.multinomial(bad.to(device), k)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_multinomial_without_replacement_draws_zero_weights_last_in_random_order(device):
+    """As PyTorch: k up to the number of categories, the zero-weight ones after all others."""
+    tg.manual_seed(3)
+    probs = tg.tensor([[1.0, 0.0, 0.0, 4.0, 0.0], [0.0, 0.0, 2.0, 0.0, 0.0]], device=device)
+    tails = set()
+    for _ in range(12):
+        rows = tg.multinomial(probs, 5).tolist()
+        assert sorted(rows[0]) == sorted(rows[1]) == [0, 1, 2, 3, 4]
+        assert set(rows[0][:2]) == {0, 3} and rows[1][0] == 2
+        tails.add(tuple(rows[0][2:]))
+    assert len(tails) > 1                  # the zero-weight ones are not in a fixed order
 
 
 # ------------------------------------------------------------------- advanced indexing on CUDA

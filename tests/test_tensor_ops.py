@@ -533,9 +533,9 @@ def test_arange_tensor_arguments_and_errors():
 @pytest.mark.parametrize("args", [(0, 1, 5), (0, 1, 11), (-3.3, 7.1, 50), (1, 1, 3),
                                   (2, -2, 7), (0, 1, 1), (0, 1, 0), (3, 4, 2), (-1, 1, 200)])
 def test_linspace_matches_pytorch(args):
-    """Both ends exact. Inside, the numbers are numpy's (start + i * step in float64, then
-    rounded to the dtype once); PyTorch computes float32 ones in float32, stepping from both
-    ends, so they may differ from PyTorch's by a few roundings at the scale of the ends."""
+    """PyTorch's rule: the first half steps up from start, the second half down from end, in
+    the dtype's own arithmetic. Both ends are exact; inside, PyTorch's vectorised loop may
+    round a few numbers differently (it picks the half by chunks of a SIMD register)."""
     start, end, steps = args
     for dt in (None, tg.float64, tg.float32):
         kw = {} if dt is None else {"dtype": dt}
@@ -544,14 +544,25 @@ def test_linspace_matches_pytorch(args):
         np_dtype = (dt or tg.float32).np_dtype
         scale = np.spacing(np_dtype.type(max(abs(start), abs(end), 1)))
         assert_same(ours, theirs, rtol=0, atol=4 * scale)
-        np.testing.assert_array_equal(
-            ours.numpy(), np.linspace(start, end, steps, dtype=np.float64).astype(np_dtype))
         if steps >= 2:
             assert ours[0].item() == theirs[0].item() and ours[-1].item() == theirs[-1].item()
-    assert_same(tg.linspace(0, 10, 5, dtype=tg.int64),
-                torch.linspace(0, 10, 5, dtype=torch.int64))
+            number = np_dtype.type
+            step = (number(end) - number(start)) / number(steps - 1)
+            i = np.arange(steps)
+            expected = np.where(i < steps // 2, number(start) + i.astype(np_dtype) * step,
+                                number(end) - (steps - 1 - i).astype(np_dtype) * step)
+            np.testing.assert_array_equal(ours.numpy(), expected.astype(np_dtype))
+    for dt in (tg.int64, tg.int32):     # integer dtypes: the ends truncated first, then exact
+        assert_same(tg.linspace(*args, dtype=dt), torch.linspace(*args, dtype=TORCH_DTYPE[dt]))
     with pytest.raises(RuntimeError, match="non-negative"):
         tg.linspace(0, 1, -1)
+
+
+def test_arange_with_an_integer_dtype_truncates_its_arguments_first():
+    for args in ((0.5, 5.5, 1.5), (-2.7, 3.2, 1.0), (0, 5, 1.9), (5, 0, -2), (0, 10, 3)):
+        assert_same(tg.arange(*args, dtype=tg.int64), torch.arange(*args, dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        tg.arange(0, 1, 0.1, dtype=tg.int64)              # the step truncates to 0
 
 
 def test_randint_like_one_and_two_bound_forms():

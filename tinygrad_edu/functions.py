@@ -3227,23 +3227,23 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 
 def _check_distributions(probs: Tensor, num_samples: int, replacement: bool) -> None:
     """Each row of the float64 (rows, n) `probs` must be weights to draw from: finite, none
-    negative, a positive sum, and without replacement at least num_samples of them nonzero.
-    Reduced on probs's device; the four numbers the checks need come back in one transfer."""
+    negative, a positive sum; without replacement at most n samples. Reduced on probs's
+    device; the three numbers the checks need come back in one transfer."""
     rows, n = probs._shape
+    if not isinstance(num_samples, builtins.int) or num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
     if rows == 0:
         return
     if n == 0:
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    least_nonzero = (probs != 0).sum(1).min().to(V.float64)
-    lo, hi, least_sum, least_nonzero = _read_scalars(probs.min(), probs.max(),
-                                                     probs.sum(1).min(), least_nonzero)
+    lo, hi, least_sum = _read_scalars(probs.min(), probs.max(), probs.sum(1).min())
     if not (lo >= 0 and hi < math.inf):       # NaN fails both tests
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     if least_sum <= 0:
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    if not replacement and num_samples > least_nonzero:
-        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
-                           "replacement")
 
 
 # ---------------------------------------------------------------------------------------- operators
@@ -3399,6 +3399,7 @@ def attach_methods(cls) -> None:
     cls.new_full = lambda self, size, value, **kw: full(size, value, **_new_kw(self, kw))
     cls.new_tensor = lambda self, data, **kw: V.tensor(data, **_new_kw(self, kw))
     cls.abs_ = _inplace_method(abs)
+    cls.where = lambda self, condition, y: where(condition, self, y)   # self where cond, else y
     cls.sum_to_size = lambda self, *size: sum_to_shape(self, _shape_args(size))
 
 

@@ -918,8 +918,8 @@ def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
     Raises ValueError if the view would reach outside `buf`.
     """
     size = buf.itemsize
-    byte_strides = tuple(s * size for s in strides)
-    if buf.flags.c_contiguous:
+    byte_strides = tuple([s * size for s in strides])
+    if buf.strides[0] == size:  # a contiguous 1-D buffer: numpy checks the view's bounds
         return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset * size,
                           strides=byte_strides)
     # a strided 1-D buffer: check the bounds ourselves (as_strided does not), then view it
@@ -958,15 +958,20 @@ def copy(src: np.ndarray, out: np.ndarray) -> np.ndarray:
 # -------------------------------------------------------------------------------- elementwise
 
 
+def _line(x: np.ndarray) -> np.ndarray:
+    """The C-contiguous x as 1-D (x itself when it is 1-D already: no new array object)."""
+    return x if x.ndim == 1 else x.ravel()
+
+
 def unary(op: str, x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = op(x) elementwise; op is one of UNARY_OPS."""
     kernels = _UNARY_KERNELS.get(op) or _unary_for(op)
     if out.size < PARALLEL_MIN and out.flags.c_contiguous and x.shape == out.shape:
         if x.flags.c_contiguous:
-            kernels.contiguous(x.ravel(), out.ravel())
+            kernels.contiguous(_line(x), _line(out))
             return out
         if not any(x.strides):                                         # one value everywhere
-            kernels.scalar(x[(0,) * x.ndim], out.ravel())
+            kernels.scalar(x[(0,) * x.ndim], _line(out))
             return out
     return _run_strided(kernels, out, x)
 
@@ -977,13 +982,13 @@ def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray
     if out.size < PARALLEL_MIN and out.flags.c_contiguous and a.shape == b.shape == out.shape:
         if a.flags.c_contiguous:
             if b.flags.c_contiguous:
-                kernels.contiguous(a.ravel(), b.ravel(), out.ravel())
+                kernels.contiguous(_line(a), _line(b), _line(out))
                 return out
             if not any(b.strides):                                     # e.g. x * 2
-                kernels.scalar_right(a.ravel(), b[(0,) * b.ndim], out.ravel())
+                kernels.scalar_right(_line(a), b[(0,) * b.ndim], _line(out))
                 return out
         elif b.flags.c_contiguous and not any(a.strides):              # e.g. lr * grad
-            kernels.scalar_left(a[(0,) * a.ndim], b.ravel(), out.ravel())
+            kernels.scalar_left(a[(0,) * a.ndim], _line(b), _line(out))
             return out
     return _run_strided_binary(kernels, a, b, out)
 
@@ -1580,11 +1585,19 @@ def random_multinomial(out: np.ndarray, rng: np.random.Generator, probs: np.ndar
                        replacement: bool) -> np.ndarray:
     """out (R, k) int64: row r holds k categories drawn with probabilities proportional to the
     weights probs[r] (R, n) float64, which the caller checked (finite, non-negative, a positive
-    sum, without replacement at least k of them nonzero); without replacement no category is
-    drawn twice."""
+    sum; without replacement k <= n). Without replacement no category is drawn twice, and
+    zero-weight categories are drawn, in random order, only once all others have been."""
+    k = out.shape[1]
     for r in range(probs.shape[0]):
         row = probs[r]
-        out[r] = rng.choice(row.size, out.shape[1], replace=replacement, p=row / row.sum())
+        if replacement:
+            out[r] = rng.choice(row.size, k, replace=True, p=row / row.sum())
+            continue
+        # without replacement: the categories with weight first, then (as PyTorch does once
+        # those run out) the zero-weight ones, in random order
+        drawn = rng.choice(row.size, min(k, np.count_nonzero(row)), replace=False,
+                           p=row / row.sum())
+        out[r] = np.concatenate([drawn, rng.permutation(np.flatnonzero(row == 0))])[:k]
     return out
 
 

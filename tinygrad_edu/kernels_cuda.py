@@ -1708,39 +1708,55 @@ def _multinomial_kernel(weights, rows, n, out, out_off, k, seed, replacement):
     """Row r of out gets k categories of row r of weights (rows x n, float64, contiguous): for
     each draw, u uniform in [0, total weight), then the first category whose running sum of
     weights exceeds u. Rounding can leave u at or past the last running sum: then the last
-    category with weight is taken. Without replacement a drawn category's weight becomes 0."""
+    category with weight is taken. Without replacement a drawn category's weight becomes -1
+    (drawn); once no weight is left, u picks uniformly among the zero-weight categories not
+    drawn yet (PyTorch draws those last, in random order too)."""
     for r in range(cuda.grid(1), rows, cuda.gridsize(1)):
         row = r * n
         for s in range(k):
             total = _ZERO64
-            for j in range(n):
-                total += weights[row + j]
-            u = _uniform_float64(seed, np.uint64(r * k + s)) * total
-            chosen = -1
-            running = _ZERO64
+            zeros_left = 0
             for j in range(n):
                 w = weights[row + j]
                 if w > 0:
-                    chosen = j
-                    running += w
-                    if u < running:
-                        break
+                    total += w
+                elif w == 0:
+                    zeros_left += 1
+            u = _uniform_float64(seed, np.uint64(r * k + s))
+            chosen = -1
+            if total > 0:
+                running = _ZERO64
+                for j in range(n):
+                    w = weights[row + j]
+                    if w > 0:
+                        chosen = j
+                        running += w
+                        if u * total < running:
+                            break
+            else:                                  # only zero weights left (no replacement)
+                m = min(int(u * zeros_left), zeros_left - 1)
+                for j in range(n):
+                    if weights[row + j] == 0:
+                        chosen = j
+                        if m == 0:
+                            break
+                        m -= 1
             out[out_off + r * k + s] = chosen
             if not replacement:
-                weights[row + chosen] = _ZERO64
+                weights[row + chosen] = -1.0
 
 
 def random_multinomial(out: CudaArray, rng: np.random.Generator, probs: CudaArray,
                        replacement: bool) -> CudaArray:
     """out (R, k) int64: row r holds k categories drawn with probabilities proportional to the
     weights probs[r] (R, n) float64, which the caller checked (finite, non-negative, a positive
-    sum, without replacement at least k of them nonzero); without replacement no category is
-    drawn twice."""
+    sum; without replacement k <= n). Without replacement no category is drawn twice, and
+    zero-weight categories are drawn, in random order, only once all others have been."""
     rows, n = probs.shape
     k = out.shape[1]
     if rows == 0 or k == 0:
         return out
-    weights = empty((rows, n), np.float64)       # a private copy: drawing zeroes weights
+    weights = empty((rows, n), np.float64)       # a private copy: drawing marks weights
     copy(probs, weights)
     target = out if out.is_c_contiguous() else empty(out.shape, np.int64)
     blocks, threads = _grid(rows)

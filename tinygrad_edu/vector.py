@@ -1678,21 +1678,25 @@ def _to_device(host: np.ndarray, dev: device):
 def arange(start, end=None, step=1, *, dtype=None, device=None,
            requires_grad: bool = False) -> Tensor:
     """Numbers from `start` up to (not including) `end` in steps of `step`, computed on the
-    device: element i is start + i * step."""
+    device: element i is start + i * step. For an integer dtype, start, end and step are
+    first truncated to integers, as PyTorch does (so a step of 0.5 is an error there)."""
     if end is None:
         start, end = 0, start
     start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0 and end != start:
-        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign: start="
-                           f"{start}, end={end}, step={step}")
     if dtype is None:
         exact = all(isinstance(x, (builtins.int, np.integer)) for x in (start, end, step))
         dt = int64 if exact else _default_dtype[0]
     else:
         dt = as_dtype(dtype)
-    n = builtins.max(0, math.ceil((end - start) / step))
+    if not dt.is_floating_point:
+        start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError(f"upper bound and larger bound inconsistent with step sign: start="
+                           f"{start}, end={end}, step={step}")
+    n = builtins.max(0, math.ceil((end - start) / step) if dt.is_floating_point
+                     else -((start - end) // step))
     dev = as_device(device)
     t = _new((n,), dt, dev)
     kernels(dev).arange(t._view(), start, step)
@@ -1701,20 +1705,31 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
              requires_grad: bool = False) -> Tensor:
-    """`steps` evenly spaced numbers from `start` to `end`, both included: an arange with step
-    (end - start) / (steps - 1) in float64, whose last element is then set to `end` exactly
-    (numpy's rule, so rounding never leaves it short)."""
+    """`steps` evenly spaced numbers from `start` to `end`, both included, by PyTorch's rule:
+    with step = (end - start) / (steps - 1), the first half counts up from start
+    (start + i * step) and the second half down from end (end - (steps - 1 - i) * step), so
+    both ends are exact and rounding errors stay small in the middle. Computed on the device
+    in the dtype (float64 for integer dtypes, whose ends are truncated to integers first)."""
     if not isinstance(steps, builtins.int) or steps < 0:
         raise RuntimeError(f"number of steps must be non-negative, got {steps!r}")
     dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
     dev = as_device(device)
-    t = _new((steps,), dt, dev)
-    k = kernels(dev)
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    k.arange(t._view(), builtins.float(start), builtins.float(step))
-    if steps > 1:
-        k.fill(k.as_strided(t._storage._data, steps - 1, (), ()), builtins.float(end))
-    return _finish(t, requires_grad)
+    if steps <= 1:
+        return full((steps,), start, dtype=dt, device=dev, requires_grad=requires_grad)
+    if dt.is_floating_point:
+        number = dt.np_dtype.type                     # the arithmetic of the dtype itself
+        start, end = number(start), number(end)
+    else:
+        dt_compute, number = float64, np.float64
+        start, end = number(builtins.int(start)), number(builtins.int(end))
+    work = dt if dt.is_floating_point else dt_compute
+    step = (end - start) / number(steps - 1)
+    i = arange(steps, device=dev)
+    with no_grad():
+        up = i.to(work) * builtins.float(step) + builtins.float(start)
+        down = (steps - 1 - i).to(work) * -builtins.float(step) + builtins.float(end)
+        values = up.where(i < steps // 2, down)
+    return _finish(values if values.dtype is dt else values.to(dt), requires_grad)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, **kw) -> Tensor:
