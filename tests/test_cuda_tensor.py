@@ -572,13 +572,15 @@ def test_cross_entropy_with_ignored_targets_on_cuda_matches_cpu():
 
 
 def test_class_target_and_lookup_range_errors_on_cuda_are_the_cpus():
+    """A bad class target raises at once on the CPU; on CUDA at the next wait for the device
+    (here .item()), as PyTorch's device-side asserts do, with the CPU's message."""
     logits = np.zeros((3, 4))
     for target in ([0, 4, 1], [0, -1, 1], [-100, 7, 2], [5, -100, -3]):
         messages = []
         for device in ("cpu", "cuda"):
             with pytest.raises(IndexError) as error:
                 nn.functional.cross_entropy(tg.tensor(logits, device=device),
-                                            tg.tensor(target, device=device))
+                                            tg.tensor(target, device=device)).item()
             messages.append(str(error.value))
         assert messages[0] == messages[1] and messages[0].startswith("Target ")
     with pytest.raises(RuntimeError, match="same device"):
@@ -666,14 +668,10 @@ def transfers(monkeypatch):
 
 def test_training_steps_on_cuda_make_only_the_documented_transfers(transfers):
     """An MLP with dropout, on data made on the device, trained with SGD: after a warm-up step,
-    each step may make exactly the transfers documented as unavoidable:
-      - cross_entropy's class-target check reads the targets' min and max, reduced on the
-        device, in one transfer (nn/functional.py, _check_class_targets): a target outside
-        [0, C) must raise before a kernel uses it, and only the host can raise;
-    and nothing else: no host-side random numbers (dropout's mask, the data), no index or
-    offset tables, no optimizer state, no re-check of the targets by the gather and scatter
-    inside the loss (they were checked once)."""
-    allowed_per_step = {"_check_class_targets": 1}
+    each step makes no transfer at all: no host-side random numbers (dropout's mask, the
+    data), no index or offset tables, no optimizer state, and cross_entropy's class-target
+    check stays on the device until the next wait for it (kernels_cuda.check_later)."""
+    allowed_per_step = {}
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 3))
     model.to("cuda")
@@ -752,3 +750,29 @@ def test_transfers_of_single_ops_on_cuda(transfers, name, fn, expected):
     summary = [(direction, next((n for n in stack if n in {e[1] for e in expected}), stack))
                for direction, stack in made]
     assert summary == expected, made
+
+
+def test_a_pending_device_check_is_settled_at_the_next_wait_in_one_read(transfers):
+    from tinygrad_edu import kernels_cuda as K
+    logits = tg.zeros(3, 4, device="cuda", requires_grad=True)
+    good, bad = tg.tensor([0, 3, 1], device="cuda"), tg.tensor([0, 9, 1], device="cuda")
+    losses = transfers.during(lambda: [nn.functional.cross_entropy(logits, good)
+                                       for _ in range(5)])
+    assert losses == [] and len(K._pending_reports) >= 5
+    made = transfers.during(tg.cuda.synchronize)
+    assert [direction for direction, _ in made] == ["device to host"]   # one byte for all five
+    assert K._pending_reports == []
+    # a bad target: the loss and its backward run (no kernel reads outside the rows: the
+    # simulator would raise), and the error comes at the wait, named as on the CPU
+    loss = nn.functional.cross_entropy(logits, bad)
+    loss.backward()
+    with pytest.raises(IndexError, match="Target 9 is out of bounds"):
+        tg.cuda.synchronize()
+    assert K._pending_reports == []                                      # settled
+    assert nn.functional.cross_entropy(logits, good).item() == pytest.approx(np.log(4))
+    # the checked targets changed in place before the wait: the error is still raised
+    t = tg.tensor([0, 9, 1], device="cuda")
+    nn.functional.cross_entropy(logits, t)
+    t[1] = 2
+    with pytest.raises(RuntimeError, match="check made on the device failed"):
+        t.tolist()

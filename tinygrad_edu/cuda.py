@@ -58,9 +58,11 @@ def current_device() -> int:
 
 def synchronize(device=None) -> None:
     """Wait until every kernel launched so far has finished (launches are asynchronous, so
-    time a GPU computation only after this)."""
+    time a GPU computation only after this), then raise what a check left pending on the
+    device found (a bad class target, say: kernels_cuda.check_later)."""
     _require()
-    _numba_cuda().synchronize()
+    from tinygrad_edu import kernels_cuda
+    kernels_cuda.synchronize()
 
 
 def get_device_name(device=None) -> str:

@@ -241,7 +241,10 @@ def from_numpy(a: np.ndarray) -> CudaArray:
 
 def to_numpy(x: CudaArray) -> np.ndarray:
     """A numpy array with x's values (device -> host transfer). A non-contiguous view is first
-    packed on the device, so that only its own elements cross the bus."""
+    packed on the device, so that only its own elements cross the bus. The host waits for the
+    device here, so the checks left pending on the device are settled first (check_later)."""
+    if _pending_reports:
+        raise_pending()
     if x.size == 0:
         return np.empty(x.shape, x.dtype)
     if not x.is_c_contiguous():
@@ -266,8 +269,56 @@ def as_strided(buf: CudaArray, offset: int, shape, strides) -> CudaArray:
 
 
 def synchronize() -> None:
-    """Wait until every kernel launched so far has finished (launches are asynchronous)."""
+    """Wait until every kernel launched so far has finished (launches are asynchronous), and
+    raise what a pending check found (check_later)."""
     cuda.synchronize()
+    raise_pending()
+
+
+# ------------------------------------------------------------------ errors found on the device
+# Kernels run asynchronously: the host learns what the device computed only when it next waits
+# for it — at a transfer to the host (.item(), .numpy(), printing) or synchronize(). A check
+# that must look at every element of a device tensor (are all class targets in range?) is
+# therefore computed on the device, as a bool, and read at that next wait: the pending checks
+# are and-ed into one flag on the device, so settling any number of them reads one byte. This
+# is how PyTorch reports a bad index on a GPU too (a "device-side assert", raised by a later
+# call). Meanwhile the tensor layer hands the kernels only indices made safe, so no kernel
+# touches memory outside an array whatever the check finds.
+
+_pending_reports: list = []   # callables that raise the error of a failed check, oldest first
+_all_passed: list = []        # [] or [a 0-d bool CudaArray]: every pending check passed
+MAX_PENDING = 256             # more pending checks than this are settled at once (bounded memory)
+
+
+def check_later(passed: CudaArray, report) -> None:
+    """Remember the 0-d bool `passed`, computed on the device; at the next wait for the
+    device, if it (or any other pending check) is False, `report()` is called to raise the
+    error (each report looks at its own data again and raises if that is what failed)."""
+    if _all_passed:
+        binary("logical_and", _all_passed[0], passed, _all_passed[0])
+    else:
+        flag = empty((), np.bool_)
+        copy(passed, flag)
+        _all_passed.append(flag)
+    _pending_reports.append(report)
+    if len(_pending_reports) >= MAX_PENDING:
+        raise_pending()
+
+
+def raise_pending() -> None:
+    """Settle the pending checks: read their joint flag (one byte); if one failed, let the
+    reports find and raise it."""
+    if not _pending_reports:
+        return
+    reports, flag = list(_pending_reports), _all_passed[0]
+    _pending_reports.clear()
+    _all_passed.clear()
+    if bool(to_numpy(flag)):
+        return
+    for report in reports:
+        report()
+    raise RuntimeError("a check made on the device failed, but the data it checked has "
+                       "changed since, so the culprit cannot be named")
 
 
 # ------------------------------------------------------------------------ the math of every op

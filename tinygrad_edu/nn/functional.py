@@ -1008,7 +1008,9 @@ class NllLoss(Function):
         rows = _flatten_classes(x)
         t = target.reshape(-1)
         if maybe_ignored:  # ignored rows look at class 0 with weight 0
-            keep = t != ignore_index
+            # (so do out-of-range ones, which a pending CUDA check will report: no kernel may
+            # read outside the rows)
+            keep = _usable_targets(t, rows.shape[1], ignore_index)
             t = tg.where(keep, t, 0)
             w = keep.to(x.dtype) if weight is None else IndexSelect.apply(weight, 0, t) * keep
         else:  # the common case: every row counts (fewer ops on the hot path)
@@ -1049,6 +1051,11 @@ class NllLoss(Function):
         return gx, None, None, None, None, None
 
 
+def _usable_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
+    """True where target t is a class in [0, c) other than ignore_index."""
+    return (t != ignore_index) & (t >= 0) & (t < c)
+
+
 def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor | None,
                          ignore_index: int) -> tuple[int, bool]:
     """Validate class-index targets for nll_loss/cross_entropy. Returns the number of classes,
@@ -1084,20 +1091,28 @@ def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor 
                                f"{_scalar_name(weight)}")
     if target.numel() == 0:
         return c, False
-    # The targets' min and max, reduced on their device, come back in one transfer: they are
-    # all a valid batch needs. Only when they leave [0, c) must the ignored targets be told
-    # apart from wrong ones, by a second min and max over the targets with those set to 0.
+    if target._storage.device.type != "cpu":
+        # On a GPU the check runs on the device and is read at the next wait for it, as
+        # PyTorch does: no transfer per loss. The loss then masks every target it may not use
+        # (ignored or, until the check is settled, out of range), so it says "maybe ignored".
+        t = target.long()
+        passed = (((t >= 0) & (t < c)) | (t == ignore_index)).all()
+        passed._storage._kernels.check_later(passed._view(),
+                                             lambda: _raise_bad_target(t, c, ignore_index))
+        return c, True
+    # On the CPU the min and max, read in place, are all a valid batch needs. Only when they
+    # leave [0, c) must the ignored targets be told apart from wrong ones.
     lo, hi = _min_max(target)
     if lo < 0 or hi >= c:
-        t = target.long()
-        ignored = t == ignore_index
-        valid_lo, valid_hi = _min_max(tg.where(ignored, tg.zeros((), dtype=t.dtype,
-                                                                 device=t.device), t))
-        if valid_lo < 0 or valid_hi >= c:         # an error (or c == 0): find the culprit
-            bad = ((t < 0) | (t >= c)) & ~ignored
-            if bad.any().item():
-                raise IndexError(f"Target {t[bad].reshape(-1)[0].item()} is out of bounds.")
+        _raise_bad_target(target.long(), c, ignore_index)
     return c, lo <= ignore_index <= hi
+
+
+def _raise_bad_target(t: Tensor, c: int, ignore_index: int) -> None:
+    """IndexError naming the first target outside [0, c) that is not ignore_index, if any."""
+    bad = ((t < 0) | (t >= c)) & (t != ignore_index)
+    if bad.any().item():
+        raise IndexError(f"Target {t[bad].reshape(-1)[0].item()} is out of bounds.")
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -1147,11 +1162,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                    else logp * weight).sum(class_dim)
     else:
         smooth = -logp.sum(class_dim)
-    keep = target != ignore_index
+    keep = _usable_targets(target, c, ignore_index)
     smooth = smooth * keep.to(smooth.dtype)
     if reduction == "mean":
         if weight is not None:
-            denom = weight.index_select(0, tg.where(keep, target, 0).reshape(-1)).mul(
+            denom = IndexSelect.apply(weight, 0, tg.where(keep, target, 0).reshape(-1)).mul(
                 keep.reshape(-1).to(weight.dtype)).sum()
         else:
             denom = keep.sum()
