@@ -105,6 +105,25 @@ print("weight on", layer.weight.device, " output on", out.device, " gradient on"
       layer.weight.grad.device)
 
 # %% [markdown]
+# The device works *asynchronously*: a kernel launch returns at once, and the host goes on
+# while the GPU computes. The host waits for the device, and learns what happened there, only
+# when it needs a result: `.item()`, `.cpu()`, printing, `torch.cuda.synchronize()`. So a
+# mistake found on the device, such as a class target that is not one of a loss's classes,
+# is reported at the next such wait, not at the line that made it. PyTorch behaves the same
+# (its message there is "device-side assert triggered"): that is the price of never stopping
+# the GPU to ask.
+
+# %%
+scores = torch.zeros(3, 4, device="cuda")
+late_loss = nn.functional.cross_entropy(scores, torch.tensor([0, 9, 1], device="cuda"))
+print("the loss with target 9 (of 4 classes) was launched: no error yet")
+try:
+    late_loss.item()
+except (IndexError, RuntimeError) as err:
+    late_error = str(err)
+    print("reported at .item():", late_error)
+
+# %% [markdown]
 # ## 2. A CUDA kernel, line by line
 #
 # Here is a complete kernel: `out = a · x + y` for vectors (the classic "saxpy").
@@ -305,6 +324,7 @@ assert doubled.cpu().tolist() == [[9.0, 3.0], [11.0, 7.0], [5.0, 3.0]]
 assert points[0, 0].item() == 4.0 and on_gpu[0, 0].item() == 100.0      # two memories
 assert "same device" in mixed_error and "cpu" in mixed_error and "cuda" in mixed_error
 assert layer.weight.grad.device.type == "cuda"
+assert "9" in late_error                                  # found on the device, told later
 
 # the kernels
 assert np.allclose(result, 2.0 * x_host + y_host, atol=1e-6)
