@@ -711,7 +711,7 @@ class BackwardNode(Node):
         return len(self._outputs_meta)
 
     def apply(self, *grads):
-        if self.materialize_grads and None in grads:
+        if self.materialize_grads and _has_none(grads):
             grads = tuple(g if g is not None else _zeros_like_meta(meta)
                           for g, meta in zip(grads, self._outputs_meta))
         result = self._forward_cls.backward(self, *grads)
@@ -736,6 +736,23 @@ class BackwardNode(Node):
         if self._saved:
             self._saved = ()
             self._freed = True
+
+
+def _has_none(grads) -> bool:
+    """Whether some gradient is missing. (Not `None in grads`: that compares each tensor with
+    None through Tensor.__eq__.)"""
+    for g in grads:
+        if g is None:
+            return True
+    return False
+
+
+def _all_none(grads) -> bool:
+    """Whether no gradient arrived at all."""
+    for g in grads:
+        if g is not None:
+            return False
+    return True
 
 
 def _zeros_like_meta(meta):
@@ -963,7 +980,7 @@ def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_grap
             if skip_leaves and type(node) is AccumulateGrad and (
                     capture is not None or node.variable not in accumulate_into):
                 grad_inputs = (None,) * len(edges)
-            elif any(g is not None for g in incoming):
+            elif not _all_none(incoming):
                 grad_inputs = node._run(incoming)
             else:
                 grad_inputs = (None,) * len(edges)
