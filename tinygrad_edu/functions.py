@@ -133,10 +133,16 @@ def binary_forward(op: str, a, b, out_dtype: V.dtype | None = None,
         a._storage._kernels.binary(op, a._view(), b._view(), out._arr)
         return out
     if isinstance(a, Tensor) and not isinstance(b, Tensor) and a._storage.dtype is dt:
-        # tensor (op) number, the other common case: `lr * grad`, `x ** 2`
+        # tensor (op) number, the other common case: `grad * lr`, `x ** 2`
         k = a._storage._kernels
         out = V._new(a._shape, out_dtype or dt, a._storage.device)
         k.binary(op, a._view(), _scalar_operand(k, b, dt, a._shape), out._arr)
+        return out
+    if isinstance(b, Tensor) and not isinstance(a, Tensor) and b._storage.dtype is dt:
+        # number (op) tensor: `lr * grad`, `1 - x`
+        k = b._storage._kernels
+        out = V._new(b._shape, out_dtype or dt, b._storage.device)
+        k.binary(op, _scalar_operand(k, a, dt, b._shape), b._view(), out._arr)
         return out
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._storage.dtype is dt and \
             b._storage.dtype is dt and a._storage.device is b._storage.device:
