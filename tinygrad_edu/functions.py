@@ -125,29 +125,26 @@ def binary_forward(op: str, a, b, out_dtype: V.dtype | None = None,
                    compute_dtype: V.dtype | None = None) -> Tensor:
     """out = op(a, b) elementwise with broadcasting; a and b are tensors or numbers."""
     dt = compute_dtype or result_type(a, b)
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._shape == b._shape and \
-            a._storage.dtype is dt and b._storage.dtype is dt and \
-            a._storage.device is b._storage.device:
-        # the common case (same shape, dtype and device), checked cheaply
-        out = V._new(a._shape, out_dtype or dt, a._storage.device)
-        a._storage._kernels.binary(op, a._view(), b._view(), out._arr)
-        return out
-    if isinstance(a, Tensor) and not isinstance(b, Tensor) and a._storage.dtype is dt:
-        # tensor (op) number, the other common case: `grad * lr`, `x ** 2`
-        k = a._storage._kernels
-        out = V._new(a._shape, out_dtype or dt, a._storage.device)
-        k.binary(op, a._view(), _scalar_operand(k, b, dt, a._shape), out._arr)
-        return out
-    if isinstance(b, Tensor) and not isinstance(a, Tensor) and b._storage.dtype is dt:
-        # number (op) tensor: `lr * grad`, `1 - x`
-        k = b._storage._kernels
-        out = V._new(b._shape, out_dtype or dt, b._storage.device)
-        k.binary(op, _scalar_operand(k, a, dt, b._shape), b._view(), out._arr)
-        return out
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._storage.dtype is dt and \
-            b._storage.dtype is dt and a._storage.device is b._storage.device:
-        out = _one_element_broadcast(op, a, b, out_dtype or dt)
-        if out is not None:
+    a_is_tensor, b_is_tensor = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_tensor and b_is_tensor:
+        if a._storage.dtype is dt and b._storage.dtype is dt and \
+                a._storage.device is b._storage.device:
+            if a._shape == b._shape:  # the common case (same shape, dtype and device)
+                out = V._new(a._shape, out_dtype or dt, a._storage.device)
+                a._storage._kernels.binary(op, a._view(), b._view(), out._arr)
+                return out
+            out = _one_element_broadcast(op, a, b, out_dtype or dt)
+            if out is not None:
+                return out
+    elif a_is_tensor or b_is_tensor:
+        # tensor (op) number or number (op) tensor, the other common case: `x ** 2`, `lr * grad`
+        t = a if a_is_tensor else b
+        if t._storage.dtype is dt:
+            k = t._storage._kernels
+            out = V._new(t._shape, out_dtype or dt, t._storage.device)
+            number = _scalar_operand(k, b if a_is_tensor else a, dt, t._shape)
+            k.binary(op, t._view() if a_is_tensor else number,
+                     number if a_is_tensor else t._view(), out._arr)
             return out
     dev = _same_device(a, b)
     shape = broadcast_shapes(a._shape if isinstance(a, Tensor) else (),

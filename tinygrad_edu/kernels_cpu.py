@@ -934,13 +934,6 @@ def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
                                            tuple(s * step for s in byte_strides))
 
 
-def check_later(passed: np.ndarray, report) -> None:
-    """A check's 0-d bool answer `passed`; if False, `report()` raises the error. The CPU
-    knows the answer at once (CUDA settles it at the next wait for the device)."""
-    if not passed[()]:
-        report()
-
-
 def fill(out: np.ndarray, value) -> np.ndarray:
     """Every element of `out` becomes `value`, converted as `copy` converts."""
     source = np.asarray(value)

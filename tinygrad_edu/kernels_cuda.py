@@ -57,7 +57,9 @@ import numpy as np
 from numba import cuda
 
 # argument checks that read only shapes, dtypes and host tables: the same as on the CPU
-from tinygrad_edu.kernels_cpu import _check_floats, _check_windows, _im2col_shape
+from tinygrad_edu.kernels_cpu import (_accumulator_dtype, _arange_dtype, _check_floats,
+                                      _check_windows, _im2col_shape)
+from tinygrad_edu.kernels_cpu import _collapse as _collapse_lists
 
 if not cuda.is_available():
     raise RuntimeError(
@@ -569,25 +571,10 @@ def _position(i, shape, strides, start):
 
 @functools.lru_cache(maxsize=4096)
 def _collapse(shape: tuple, *strides: tuple) -> tuple:
-    """Simplify the loop over `shape` without changing which elements meet (as kernels_cpu):
-    drop size-1 dimensions, order the rest by the last array's strides, largest first, and merge
-    a dimension into the one outside it when every array steps through both as one. Returns
-    (shape, strides of each array), at least one dimension; a C-contiguous (5, 4, 3) is (60,).
-    """
-    dims = sorted((d for d, n in enumerate(shape) if n != 1), key=lambda d: -strides[-1][d])
-    new_shape: list = []
-    new_strides: list = [[] for _ in strides]
-    for d in dims:
-        if new_shape and all(ns[-1] == s[d] * shape[d] for ns, s in zip(new_strides, strides)):
-            new_shape[-1] *= shape[d]
-            for ns, s in zip(new_strides, strides):
-                ns[-1] = s[d]
-        else:
-            new_shape.append(shape[d])
-            for ns, s in zip(new_strides, strides):
-                ns.append(s[d])
-    if not new_shape:                     # a single element
-        return (1,), tuple((0,) for _ in strides)
+    """kernels_cpu's simplification of the loop over `shape` (size-1 dimensions dropped,
+    dimensions merged where every array steps through them as one), as tuples: cached, since
+    launches with the same geometry repeat every training step."""
+    new_shape, new_strides = _collapse_lists(shape, list(strides))
     return tuple(new_shape), tuple(tuple(ns) for ns in new_strides)
 
 
@@ -771,13 +758,6 @@ SHORT_REDUCTION = 16
 ITEMS_PER_THREAD = 8
 # A reduction with fewer outputs than this is split over several blocks per output.
 TARGET_BLOCKS = 1024
-
-
-def _accumulator_dtype(op: str, dtype: np.dtype) -> np.dtype:
-    """Sums and products of floats run in float64, of integers and bools in int64."""
-    if op in ("sum", "prod"):
-        return np.dtype(np.float64 if dtype.kind == "f" else np.int64)
-    return np.dtype(np.bool_) if op in ("any", "all") else np.dtype(dtype)
 
 
 def _reduce_math(op: str, acc_dtype: np.dtype):
@@ -1499,8 +1479,7 @@ def _arange_kernel(out, out_off, out_st, n, start, step):
 def arange(out: CudaArray, start, step) -> CudaArray:
     """out[i] = start + i * step for the 1-D `out`, computed in float64 (int64 when start, step
     and out are integers) and converted to out's dtype as `copy` converts."""
-    exact = isinstance(start, (int, np.integer)) and isinstance(step, (int, np.integer))
-    dt = np.dtype(np.int64 if exact and out.dtype.kind != "f" else np.float64)
+    dt = _arange_dtype(out, start, step)
     n = out.size
     if n == 0:
         return out

@@ -1734,12 +1734,12 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     if steps <= 1:
         return full((steps,), start, dtype=dt, device=dev, requires_grad=requires_grad)
     if dt.is_floating_point:
-        number = dt.np_dtype.type                     # the arithmetic of the dtype itself
-        start, end = number(start), number(end)
+        work = dt                                     # the arithmetic of the dtype itself
     else:
-        dt_compute, number = float64, np.float64
-        start, end = number(builtins.int(start)), number(builtins.int(end))
-    work = dt if dt.is_floating_point else dt_compute
+        work = float64
+        start, end = builtins.int(start), builtins.int(end)
+    number = work.np_dtype.type
+    start, end = number(start), number(end)
     step = (end - start) / number(steps - 1)
     i = arange(steps, device=dev)
     with no_grad():

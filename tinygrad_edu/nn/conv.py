@@ -28,11 +28,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import tinygrad_edu as tg
 from tinygrad_edu import vector as V
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
-from tinygrad_edu.nn.parameter import Parameter
 from tinygrad_edu.vector import Function, Tensor
 
 __all__ = ["Conv1d", "Conv2d", "conv1d", "conv2d"]
@@ -389,12 +387,8 @@ class _ConvNd(Module):
         else:
             pads = tuple((p, p) for p in self.padding)
         self._reversed_padding_repeated_twice = [p for pair in reversed(pads) for p in pair]
-        self.weight = Parameter(tg.empty((out_channels, in_channels // groups)
-                                         + self.kernel_size, device=device, dtype=dtype))
-        if bias:
-            self.bias = Parameter(tg.empty(out_channels, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        init._add_layer_parameters(self, (out_channels, in_channels // groups) + self.kernel_size,
+                                   bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -1015,8 +1015,8 @@ class NllLoss(Function):
             w = keep.to(x.dtype) if weight is None else IndexSelect.apply(weight, 0, t) * keep
         else:  # the common case: every row counts (fewer ops on the hot path)
             w = None if weight is None else IndexSelect.apply(weight, 0, t)
-        # t is in [0, C): _check_class_targets read its range (the one transfer on CUDA), so the
-        # Functions are applied directly; gather() and scatter() would check it again
+        # t is in [0, C): checked by _check_class_targets on the CPU, masked above while a CUDA
+        # check is pending; so the Functions are applied directly (gather() would check again)
         picked = Gather.apply(rows, 1, t.unsqueeze(1)).reshape(-1)
         losses = picked if w is None else picked * w  # the loss is -losses
         total = t.shape[0] if w is None else w.sum()
@@ -1049,6 +1049,11 @@ class NllLoss(Function):
         else:
             gx = gx.reshape(ctx.x_shape)
         return gx, None, None, None, None, None
+
+
+def _bad_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
+    """True where target t is outside [0, c) and is not ignore_index: an error."""
+    return ((t < 0) | (t >= c)) & (t != ignore_index)
 
 
 def _usable_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
@@ -1096,7 +1101,7 @@ def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor 
         # PyTorch does: no transfer per loss. The loss then masks every target it may not use
         # (ignored or, until the check is settled, out of range), so it says "maybe ignored".
         t = target.long()
-        passed = (((t >= 0) & (t < c)) | (t == ignore_index)).all()
+        passed = _bad_targets(t, c, ignore_index).any().logical_not()
         passed._storage._kernels.check_later(passed._view(),
                                              lambda: _raise_bad_target(t, c, ignore_index))
         return c, True
@@ -1110,7 +1115,7 @@ def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor 
 
 def _raise_bad_target(t: Tensor, c: int, ignore_index: int) -> None:
     """IndexError naming the first target outside [0, c) that is not ignore_index, if any."""
-    bad = ((t < 0) | (t >= c)) & (t != ignore_index)
+    bad = _bad_targets(t, c, ignore_index)
     if bad.any().item():
         raise IndexError(f"Target {t[bad].reshape(-1)[0].item()} is out of bounds.")
 

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 import tinygrad_edu as tg
+from tinygrad_edu.nn.parameter import Parameter
 from tinygrad_edu.vector import Tensor
 
 
@@ -158,6 +159,16 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+def _add_layer_parameters(module, weight_shape: tuple, bias: bool, device, dtype) -> None:
+    """Give a Linear or Conv layer its (uninitialised) parameters: `weight` of weight_shape
+    and, if `bias`, a `bias` with one entry per output (weight_shape[0]); else bias is None."""
+    module.weight = Parameter(tg.empty(weight_shape, device=device, dtype=dtype))
+    if bias:
+        module.bias = Parameter(tg.empty(weight_shape[0], device=device, dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
 
 
 def _default_layer_init_(weight: Tensor, bias: Tensor | None) -> None:

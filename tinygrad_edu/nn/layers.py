@@ -33,12 +33,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(tg.empty((out_features, in_features), device=device,
-                                         dtype=dtype))
-        if bias:
-            self.bias = Parameter(tg.empty(out_features, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+        init._add_layer_parameters(self, (out_features, in_features), bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
