@@ -653,7 +653,10 @@ class Transfers:
         self.log.append((direction, stack))
 
     def during(self, fn):
-        """The transfers fn() makes."""
+        """The transfers fn() makes (checks left pending by earlier code are settled first,
+        so that their one read is not counted against fn)."""
+        from tinygrad_edu import kernels_cuda as K
+        K.raise_pending()
         self.log.clear()
         fn()
         return list(self.log)
@@ -730,6 +733,10 @@ def test_training_steps_on_cuda_make_only_the_documented_transfers(transfers):
     ("multinomial: its checks' four numbers at once", lambda x, i: (
         tg.multinomial(x.detach().abs() + 0.1, 2)), [
         ("device to host", "_check_distributions")]),
+    ("binary_cross_entropy: its [0, 1] check waits on the device", lambda x, i: (
+        nn.functional.binary_cross_entropy(x.detach().sigmoid(), x.detach().sigmoid())), []),
+    ("clip_grad_norm_: the clipping factor stays on the device", lambda x, i: (
+        x.sum().backward(), nn.utils.clip_grad_norm_([x], 0.5)), []),
     ("cumsum and cumprod backward: flips of a made-here index, no check", lambda x, i: (
         (x.cumsum(1) + x.cumprod(0)).sum().backward()), []),
     ("gather and index_select backward: one check each, in forward", lambda x, i: (
@@ -757,7 +764,9 @@ def test_a_pending_device_check_is_settled_at_the_next_wait_in_one_read(transfer
     losses = transfers.during(lambda: [nn.functional.cross_entropy(logits, good)
                                        for _ in range(5)])
     assert losses == [] and len(K._pending_reports) >= 5
-    made = transfers.during(tg.cuda.synchronize)
+    transfers.log.clear()                 # not during(): that would settle them first
+    tg.cuda.synchronize()
+    made = list(transfers.log)
     assert [direction for direction, _ in made] == ["device to host"]   # one byte for all five
     assert K._pending_reports == []
     # a bad target: the loss and its backward run (no kernel reads outside the rows: the
@@ -774,3 +783,13 @@ def test_a_pending_device_check_is_settled_at_the_next_wait_in_one_read(transfer
     t[1] = 2
     with pytest.raises(RuntimeError, match="check made on the device failed"):
         t.tolist()
+
+
+def test_binary_cross_entropy_outside_0_1_on_cuda_is_reported_at_the_next_wait():
+    x, y = tg.tensor([0.2, 1.5], device="cuda"), tg.tensor([0.0, 1.0], device="cuda")
+    with np.errstate(invalid="ignore"):          # the simulator computes log(1 - 1.5) on the host
+        loss = nn.functional.binary_cross_entropy(x, y)
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        loss.item()
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        nn.functional.binary_cross_entropy(x.cpu(), y.cpu())      # the CPU: at once

@@ -921,8 +921,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.size()}) that is different to the input "
                          f"size ({input.size()}) is deprecated. Please ensure they have the same "
                          "size.")
-    if input.numel() and not ((input >= 0) & (input <= 1)).all().item():
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    if input.numel():
+        _check_on_its_device(((input >= 0) & (input <= 1)).all(), _raise_not_probabilities)
     _class_weight_not_differentiable("binary_cross_entropy", weight=weight)
     if weight is not None:
         weight = weight.expand(tg.broadcast_shapes(tuple(weight.shape), tuple(input.shape)))
@@ -1051,6 +1051,21 @@ class NllLoss(Function):
         return gx, None, None, None, None, None
 
 
+def _check_on_its_device(passed: Tensor, report) -> None:
+    """A check computed where the data lives, as the 0-d bool `passed`; if it is False,
+    report() raises the error. On the CPU the answer is read at once; on CUDA it is read at the
+    next wait for the device (kernels_cuda.check_later), so the check costs no transfer."""
+    if passed._storage.device.type == "cpu":
+        if not passed.item():
+            report()
+    else:
+        passed._storage._kernels.check_later(passed._view(), report)
+
+
+def _raise_not_probabilities() -> None:
+    raise RuntimeError("all elements of input should be between 0 and 1")
+
+
 def _bad_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
     """True where target t is outside [0, c) and is not ignore_index: an error."""
     return ((t < 0) | (t >= c)) & (t != ignore_index)
@@ -1101,9 +1116,8 @@ def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor 
         # PyTorch does: no transfer per loss. The loss then masks every target it may not use
         # (ignored or, until the check is settled, out of range), so it says "maybe ignored".
         t = target.long()
-        passed = _bad_targets(t, c, ignore_index).any().logical_not()
-        passed._storage._kernels.check_later(passed._view(),
-                                             lambda: _raise_bad_target(t, c, ignore_index))
+        _check_on_its_device(_bad_targets(t, c, ignore_index).any().logical_not(),
+                             lambda: _raise_bad_target(t, c, ignore_index))
         return c, True
     # On the CPU the min and max, read in place, are all a valid batch needs. Only when they
     # leave [0, c) must the ignored targets be told apart from wrong ones.

@@ -35,7 +35,8 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                                "`parameters` is non-finite, so it cannot be clipped. To disable "
                                "this error and scale the gradients by the non-finite norm "
                                "anyway, set `error_if_nonfinite=False`")
-        coef = min(1.0, max_norm / (total.item() + 1e-6))
+        # min(1, max_norm / total) computed on the gradients' device: no transfer per step
+        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
         for g in grads:
             g.mul_(coef)
     return total
