@@ -176,9 +176,8 @@ def sum_to_shape(g: Tensor, shape: tuple) -> Tensor:
     lead = len(g._shape) - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape)
                                       if n == 1 and g._shape[i + lead] != 1)
-    if not _grad_enabled[0] and dims:  # plain backward: one reduction kernel, then a free view
-        s = reduce_forward("sum", g, dims, True, g._storage.dtype)
-        return s._as_view(0, shape, V.contiguous_strides(shape))
+    if not _grad_enabled[0] and dims:  # plain backward: one reduction kernel, nothing else
+        return reduce_forward("sum", g, dims, True, g._storage.dtype, shape)
     s = g.sum(dims, keepdim=True) if dims else g
     return s.reshape(shape) if s._shape != shape else s
 
@@ -514,6 +513,15 @@ class BinaryFunction(Function):
     op: str = ""
     saves: str = "ab"
 
+    @classmethod
+    def apply(cls, a, b):
+        """Function.apply for the hottest ops of all. With nothing to record it calls the kernel
+        directly: no ctx, and no switching grad mode off (binary_forward records nothing)."""
+        if _grad_enabled[0] and ((isinstance(a, Tensor) and a._requires_grad)
+                                 or (isinstance(b, Tensor) and b._requires_grad)):
+            return V._apply_recording(cls, (a, b))
+        return binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
+
     @staticmethod
     def forward(ctx, a, b):
         cls = type(ctx)._forward_cls
@@ -629,7 +637,8 @@ class Pow(BinaryFunction):
             elif b == 0:
                 ga = grad * 0.0
             elif b == 2:  # the square of a loss: skip computing a ** 1
-                ga = grad * a * 2.0
+                ga = grad * a * 2.0 if _grad_enabled[0] else \
+                    _in_place_by_number("mul", grad * a, 2.0)
             else:
                 ga = grad * b * a ** (b - 1)
         if needs[1]:
@@ -955,26 +964,29 @@ def _reduce_dims(t: Tensor, dim) -> tuple[int, ...]:
 
 
 def _kept_shape(shape: tuple, dims: tuple) -> tuple:
-    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+    return tuple([1 if i in dims else n for i, n in enumerate(shape)])
 
 
 def _drop_dims(shape: tuple, dims: tuple) -> tuple:
-    return tuple(n for i, n in enumerate(shape) if i not in dims)
+    return tuple([n for i, n in enumerate(shape) if i not in dims])
 
 
-def reduce_forward(op: str, x: Tensor, dims: tuple, keepdim: bool, dt: V.dtype) -> Tensor:
-    """Reduce `x` over `dims` with the kernel `op` into a new tensor of dtype `dt`."""
+def reduce_forward(op: str, x: Tensor, dims: tuple, keepdim: bool, dt: V.dtype,
+                   shape: tuple | None = None) -> Tensor:
+    """Reduce `x` over `dims` with the kernel `op` into a new tensor of dtype `dt`, shaped as
+    keepdim says, or as `shape` (any shape of as many elements) if given."""
     kept = _kept_shape(x._shape, dims)
-    out = V._new(kept, dt, x._storage.device)
+    if shape is None:
+        shape = kept if keepdim else _drop_dims(x._shape, dims)
+    out = V._new(shape, dt, x._storage.device)
     if not dims:  # reducing over nothing (a 0-d tensor): the value itself
-        _k(x).copy(x._view(), out._view())
+        x._storage._kernels.copy(x._view(), out._arr)
     else:
         src = x if x._storage.dtype is dt else _cast(x, dt)
-        _k(x).reduce(op, src._view(), dims, out._view())
-    if keepdim:
-        return out
-    shape = _drop_dims(x._shape, dims)
-    return out._as_view(0, shape, V.contiguous_strides(shape))
+        # the kernel writes the kept-dims shape; without keepdim that is a reshape of `out`
+        x._storage._kernels.reduce(op, src._view(), dims,
+                                   out._arr if shape == kept else out._arr.reshape(kept))
+    return out
 
 
 def _expand_grad(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:
@@ -984,8 +996,19 @@ def _expand_grad(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tens
         return grad.reshape(kept).expand(shape)
     if not grad.is_contiguous():
         grad = _contiguous_copy(grad)
-    view = grad._as_view(grad._offset, kept, V.contiguous_strides(kept))
-    return view._as_view(view._offset, shape, _broadcast_strides(view, shape))
+    # grad seen with the kept shape, then stretched over the reduced dims by strides 0
+    strides = V.contiguous_strides(kept)
+    return grad._as_view(grad._offset, shape,
+                         tuple([0 if d in dims else st for d, st in enumerate(strides)]))
+
+
+def _in_place_by_number(op: str, fresh: Tensor, number) -> Tensor:
+    """fresh = fresh (op) number, by the kernel alone, for a result the caller has just made
+    and nobody else sees: no second tensor, and no graph or version counter to update."""
+    k = fresh._storage._kernels
+    k.binary(op, fresh._arr, _scalar_operand(k, number, fresh._storage.dtype, fresh._shape),
+             fresh._arr)
+    return fresh
 
 
 class Sum(Function):
@@ -1030,10 +1053,7 @@ class Mean(Function):
         ctx.shape, ctx.dims, ctx.keepdim = x._shape, dims, keepdim
         n = math.prod(x._shape[d] for d in dims)
         ctx.n = n
-        s = reduce_forward("sum", x, dims, keepdim, x.dtype)
-        k = _k(s)  # s is new and ours: divide it in place, no second tensor
-        k.binary("div", s._view(), _scalar_operand(k, n, s._storage.dtype, s._shape), s._view())
-        return s
+        return _in_place_by_number("div", reduce_forward("sum", x, dims, keepdim, x.dtype), n)
 
     @staticmethod
     def backward(ctx, grad):
@@ -1988,11 +2008,12 @@ class Unbind(Function):
     def backward(ctx, *grads):
         if _grad_enabled[0]:              # differentiating backward itself: record the stack
             return stack(grads, ctx.dim), None
-        # plain backward: each slice's gradient copied straight into its place
+        # plain backward: each slice's gradient copied straight into its place (an array view
+        # of the slice is enough: no tensor object for it)
         g = V._new(ctx.shape, grads[0]._storage.dtype, grads[0]._storage.device)
-        k = _k(g)
+        k, buffer = _k(g), g._storage._data
         for i, gi in enumerate(grads):
-            k.copy(gi._view(), g._as_view(*Select.geometry(g, ctx.dim, i))._view())
+            k.copy(gi._view(), k.as_strided(buffer, *Select.geometry(g, ctx.dim, i)))
         return g, None
 
 
@@ -2964,7 +2985,10 @@ def _needs_graph(self: Tensor, args) -> bool:
         return False
     if self._requires_grad:
         return True
-    return builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)
+    for a in args:  # a loop, not any(generator): this runs in every optimizer step
+        if isinstance(a, Tensor) and a._requires_grad:
+            return True
+    return False
 
 
 def _inplace(self: Tensor, compute, *args) -> Tensor:
@@ -3061,7 +3085,8 @@ def _fast_binary_inplace(self: Tensor, op: str, other) -> bool:
     if dt is not self.dtype:
         return False
     if isinstance(other, Tensor):
-        _same_device(self, other)
+        if other._storage.device is not self._storage.device:
+            _same_device(self, other)
         if other._shape != self._shape and broadcast_shapes(self._shape, other._shape) != \
                 self._shape:
             raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the "
@@ -3070,7 +3095,7 @@ def _fast_binary_inplace(self: Tensor, op: str, other) -> bool:
     elif not isinstance(other, Number):
         return False
     arr = self._view()
-    _k(self).binary(op, arr, _operand(other, dt, self._shape, self.device), arr)
+    _k(self).binary(op, arr, _operand(other, dt, self._shape, self._storage.device), arr)
     self._version[0] += 1
     return True
 

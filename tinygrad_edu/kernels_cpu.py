@@ -897,9 +897,9 @@ def _check_same_shape(out: np.ndarray, *inputs: np.ndarray) -> None:
 # ------------------------------------------------------------------------------------- memory
 
 
-def empty(shape, dtype) -> np.ndarray:
-    """A new C-contiguous array (uninitialised)."""
-    return np.empty(shape, dtype)
+# empty(shape, dtype): a new C-contiguous array, uninitialised. numpy's own function, not a
+# wrapper: every op allocates its result through it.
+empty = np.empty
 
 
 def from_numpy(a: np.ndarray) -> np.ndarray:
@@ -918,6 +918,12 @@ def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
     Raises ValueError if the view would reach outside `buf`.
     """
     size = buf.itemsize
+    if len(shape) <= 1 and buf.strides[0] == size and (not shape or strides[0] == 1):
+        # a 0-d or unit-stride 1-D run of a contiguous buffer: a slice is the cheapest view
+        n = shape[0] if shape else 1
+        run = buf[offset:offset + n] if offset >= 0 else buf[:0]
+        if run.shape[0] == n:
+            return run if shape else run.reshape(())
     byte_strides = tuple([s * size for s in strides])
     if buf.strides[0] == size:  # a contiguous 1-D buffer: numpy checks the view's bounds
         return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset * size,
@@ -1039,7 +1045,7 @@ def _reduced_strides(out: np.ndarray, axes: tuple) -> tuple:
 
 
 def reduce(op: str, x: np.ndarray, axes, out: np.ndarray) -> np.ndarray:
-    """out = op over `axes` of x (keepdims shape); op is one of REDUCE_OPS.
+    """out = op over `axes` (sorted, distinct) of x (keepdims shape); op is one of REDUCE_OPS.
 
     Fast paths for a C-contiguous x: trailing axes (`rows`: each output is one contiguous run,
     e.g. a mean over features or a full reduction) and leading axes (`cols`: e.g. a sum over
@@ -1054,13 +1060,14 @@ def reduce(op: str, x: np.ndarray, axes, out: np.ndarray) -> np.ndarray:
         return _reduce_empty(op, out)
     big = x.size >= PARALLEL_MIN and out.size > 1
     if x.flags.c_contiguous and out.flags.c_contiguous:
-        ndim = x.ndim
-        if axes == tuple(range(ndim - len(axes), ndim)) and not big:
-            kernels.rows(x.ravel(), x.size // out.size, out.ravel())
+        # axes are sorted and distinct: they are the trailing ones if the first is ndim - len
+        # (a 0-d x has none: its one element is a row)
+        if (not axes or axes[0] == x.ndim - len(axes)) and not big:
+            kernels.rows(_line(x), x.size // out.size, _line(out))
             return out
-        if axes == tuple(range(len(axes))):
+        if axes[-1] == len(axes) - 1:
             acc = np.empty(out.size, _accumulator_dtype(op, x.dtype))
-            kernels.cols(x.ravel(), acc, out.ravel())
+            kernels.cols(_line(x), acc, _line(out))
             return out
     meta, nkept = _reduce_meta(x.shape, x.strides, x.itemsize, _reduced_strides(out, axes),
                                out.itemsize)

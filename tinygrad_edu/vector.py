@@ -843,8 +843,6 @@ _NO_GRADS = (False,) * 64
 def _apply_recording(cls, args: tuple):
     """Function.apply when some input requires grad: link the node to the inputs' nodes, run
     forward, then make the node the outputs' grad_fn."""
-    node = cls._backward_cls()
-    node._tracking = True
     needs, slots, metas, edges = [], [], [], []
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
@@ -857,6 +855,11 @@ def _apply_recording(cls, args: tuple):
             edges.append((None, 0))
             metas.append(None)
         needs.append(False)
+    # Every field set here, once (BackwardNode.__init__ would set most of them twice).
+    node = object.__new__(cls._backward_cls)
+    node._seq = next(_sequence)
+    node._tracking = True
+    node._saved = node._saved_versions = node._outputs_meta = ()
     node.needs_input_grad = tuple(needs)
     node._n_args = len(args)
     node._input_slots = tuple(slots)
@@ -946,18 +949,19 @@ def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_grap
     instead of accumulated (autograd.grad). `accumulate_into`, if given, limits which leaves'
     AccumulateGrad nodes run (backward(inputs=...)).
     """
-    dependencies: dict[Node, int] = {}
-    stack = [node for node, _ in roots]
-    seen = set(stack)
+    dependencies: dict[Node, int] = {}  # also the set of nodes seen, apart from the roots
+    root_nodes = {node for node, _ in roots}
+    stack = list(root_nodes)
     while stack:
-        node = stack.pop()
-        for nxt, _ in node.next_functions:
+        for nxt, _ in stack.pop().next_functions:
             if nxt is None:
                 continue
-            dependencies[nxt] = dependencies.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in dependencies:
+                dependencies[nxt] += 1
+            else:
+                dependencies[nxt] = 1
+                if nxt not in root_nodes:  # a root is on the stack already
+                    stack.append(nxt)
 
     buffers: dict[Node, list] = {}
     for (node, nr), g in zip(roots, grads):
@@ -1581,11 +1585,21 @@ def _wrap_dim(dim: int, ndim: int) -> int:
 
 
 def _new(shape: tuple, dt: dtype, dev: device) -> Tensor:
-    """A new, uninitialised, contiguous tensor."""
-    k = kernels(dev)
+    """A new, uninitialised, contiguous tensor. (Every op's result comes from here, so the
+    fields are set inline rather than through _make.)"""
+    k = _kernels_cache.get(dev.type) if not dev.index else None
+    if k is None:
+        k = kernels(dev)
     arr = k.empty(shape, dt.np_dtype)
-    flat = arr if len(shape) == 1 else arr.reshape(-1)
-    return Tensor._make(Storage(flat, dt, dev, k), 0, shape, contiguous_strides(shape), arr)
+    t = object.__new__(Tensor)
+    t._storage = Storage(arr if len(shape) == 1 else arr.reshape(-1), dt, dev, k)
+    t._offset, t._shape, t._arr = 0, shape, arr
+    t._strides = _strides_seen.get(shape) or contiguous_strides(shape)
+    t._requires_grad = False
+    t._grad = t.grad_fn = t._base = None
+    t._output_nr = 0
+    t._version = [0]
+    return t
 
 
 def _from_array(arr, dt: dtype | None = None, dev: device = CPU) -> Tensor:
