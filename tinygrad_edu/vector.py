@@ -22,10 +22,10 @@ kernels module of a tensor's device for arrays, copies and fills, never for anyt
 from __future__ import annotations
 
 import builtins
-import heapq
 import importlib
 import itertools
 import math
+import operator
 import sys
 import warnings
 import weakref
@@ -938,68 +938,50 @@ def _link_output(node: BackwardNode, out: "Tensor", nr: int) -> None:
 def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_graph: bool,
                   create_graph: bool, capture: dict | None = None,
                   accumulate_into: set | None = None) -> dict:
-    """Propagate `grads` from the root edges to the leaves (Kahn's topological order).
+    """Propagate `grads` from the root edges to the leaves.
 
-    1. Count, for every node reachable from the roots, how many edges lead into it.
-    2. Start from the roots; a node runs once all of its consumers have added their
-       contribution to its input buffer (so reused tensors get the *sum* of their gradients).
-    Among ready nodes the most recently created runs first, as in PyTorch.
+    Each node gets a sequence number when it is created, and an op's inputs always exist
+    before the op, so every edge leads from a higher number to a lower one. Running the nodes
+    reachable from the roots from the highest number down therefore runs each node after all
+    of its consumers have added their contribution to its input buffer (so a reused tensor gets
+    the *sum* of its gradients): a topological order for free. (PyTorch's engine, which runs
+    nodes on several threads, counts each node's pending consumers instead; among the nodes
+    that are ready it too runs the newest first, so the order is the same.)
 
     `capture` maps edges (node, output_nr) to a key: the gradient arriving there is returned
     instead of accumulated (autograd.grad). `accumulate_into`, if given, limits which leaves'
     AccumulateGrad nodes run (backward(inputs=...)).
     """
-    dependencies: dict[Node, int] = {}  # also the set of nodes seen, apart from the roots
-    root_nodes = {node for node, _ in roots}
-    stack = list(root_nodes)
-    while stack:
-        for nxt, _ in stack.pop().next_functions:
-            if nxt is None:
-                continue
-            if nxt in dependencies:
-                dependencies[nxt] += 1
-            else:
-                dependencies[nxt] = 1
-                if nxt not in root_nodes:  # a root is on the stack already
-                    stack.append(nxt)
-
     buffers: dict[Node, list] = {}
     for (node, nr), g in zip(roots, grads):
         _accumulate(buffers, node, nr, g)
-    # The ready queue holds (-sequence number, id, node): newest node first, compared as ints.
-    ready = [(-node._seq, id(node), node) for node in buffers
-             if dependencies.get(node, 0) == 0]
-    heapq.heapify(ready)
     captured: dict = {}
     skip_leaves = capture is not None or accumulate_into is not None
     prev = _grad_enabled[0]
     _grad_enabled[0] = create_graph
     try:
-        while ready:
-            node = heapq.heappop(ready)[2]
-            incoming = buffers.pop(node)
+        for node in _reachable_newest_first(buffers):
+            incoming = buffers.pop(node, None)
+            if incoming is None:  # no consumer passed a gradient this way
+                if not retain_graph:
+                    node._release()
+                continue
             if capture:
                 _capture(capture, captured, node, incoming)
-            edges = node.next_functions
             if skip_leaves and type(node) is AccumulateGrad and (
                     capture is not None or node.variable not in accumulate_into):
-                grad_inputs = (None,) * len(edges)
-            elif not _all_none(incoming):
-                grad_inputs = node._run(incoming)
+                grad_inputs = ()
+            elif _all_none(incoming):
+                grad_inputs = ()
             else:
-                grad_inputs = (None,) * len(edges)
-            for (nxt, nr), g in zip(edges, grad_inputs):
-                if nxt is None:
+                grad_inputs = node._run(incoming)
+            for (nxt, nr), g in zip(node.next_functions, grad_inputs):
+                if g is None or nxt is None:
                     continue
                 buf = buffers.get(nxt)
                 if buf is None:
                     buf = buffers[nxt] = [None] * nxt._n_outputs
-                if g is not None:
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = dependencies[nxt] - 1
-                dependencies[nxt] = left
-                if left == 0:
-                    heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+                buf[nr] = g if buf[nr] is None else buf[nr] + g
             # Drop our references to the gradients we passed on, so that AccumulateGrad can see
             # when it is the only holder of one and keep it without a copy (_can_steal).
             grad_inputs = g = incoming = None
@@ -1008,6 +990,22 @@ def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_grap
     finally:
         _grad_enabled[0] = prev
     return captured
+
+
+def _reachable_newest_first(roots) -> list:
+    """Every node reachable from `roots` through next_functions, by decreasing sequence number
+    (leaves' AccumulateGrad nodes, numbered -1, come last)."""
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        for nxt, _ in stack.pop().next_functions:
+            if nxt is not None and nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return sorted(seen, key=_sequence_number, reverse=True)
+
+
+_sequence_number = operator.attrgetter("_seq")
 
 
 def _capture(capture: dict, captured: dict, node: Node, incoming: list) -> None:
