@@ -519,7 +519,7 @@ class BinaryFunction(Function):
         directly: no ctx, and no switching grad mode off (binary_forward records nothing)."""
         if _grad_enabled[0] and ((isinstance(a, Tensor) and a._requires_grad)
                                  or (isinstance(b, Tensor) and b._requires_grad)):
-            return V._apply_recording(cls, (a, b))
+            return V._apply_recording(cls, (a, b), kernels_only=True)
         return binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
 
     @staticmethod

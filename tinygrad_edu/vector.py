@@ -840,9 +840,10 @@ class Function:
 
 _NO_GRADS = (False,) * 64
 
-def _apply_recording(cls, args: tuple):
+def _apply_recording(cls, args: tuple, kernels_only: bool = False):
     """Function.apply when some input requires grad: link the node to the inputs' nodes, run
-    forward, then make the node the outputs' grad_fn."""
+    forward, then make the node the outputs' grad_fn. `kernels_only`: the forward calls kernels
+    and no tensor ops, so it records nothing even with grad mode on (no need to switch it off)."""
     needs, slots, metas, edges = [], [], [], []
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
@@ -865,7 +866,8 @@ def _apply_recording(cls, args: tuple):
     node._input_slots = tuple(slots)
     node._inputs_meta = tuple(metas)
     node.next_functions = tuple(edges)
-    return _record(node, args, _run_forward(cls, node, args))
+    return _record(node, args, cls.forward(node, *args) if kernels_only else
+                   _run_forward(cls, node, args))
 
 
 def _run_forward(cls, ctx, args: tuple):
