@@ -1051,7 +1051,7 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         ctx.shape, ctx.dims, ctx.keepdim = x._shape, dims, keepdim
-        n = math.prod(x._shape[d] for d in dims)
+        n = math.prod([x._shape[d] for d in dims])
         ctx.n = n
         return _in_place_by_number("div", reduce_forward("sum", x, dims, keepdim, x.dtype), n)
 
@@ -2019,9 +2019,10 @@ class Unbind(Function):
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
     """All slices along `dim`, each without that dimension (views)."""
-    if input.dim() == 0:
+    ndim = len(input._shape)
+    if ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return Unbind.apply(input, _wrap_dim(dim, input.dim()))
+    return Unbind.apply(input, _wrap_dim(dim, ndim))
 
 
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
