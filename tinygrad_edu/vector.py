@@ -13,8 +13,9 @@ Autograd (book ch. 5, seed 003 §8.3): every differentiable op is a `Function` w
 and a `backward`. Applying one to tensors that require gradients records a node (the result's
 `grad_fn`) whose `next_functions` point at the nodes of the inputs; leaves end in
 `AccumulateGrad`. `backward()` walks this graph from the output, leaves first last, calling each
-node's backward once all of its consumers have contributed (a topological order, computed without
-recursion so a 100 000-op chain works).
+node's backward once all of its consumers have contributed: nodes are numbered as they are made,
+and running them from the newest down is a topological order (found without recursion, so a
+100 000-op chain works).
 
 This module knows devices only through the primitive interface (docs/primitives.md): it asks the
 kernels module of a tensor's device for arrays, copies and fills, never for anything else.
