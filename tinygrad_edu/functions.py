@@ -516,26 +516,28 @@ class BinaryFunction(Function):
     @classmethod
     def apply(cls, a, b):
         """Function.apply for the hottest ops of all. With nothing to record it calls the kernel
-        directly: no ctx, and no switching grad mode off (binary_forward records nothing)."""
-        if _grad_enabled[0] and ((isinstance(a, Tensor) and a._requires_grad)
-                                 or (isinstance(b, Tensor) and b._requires_grad)):
-            return V._apply_recording(cls, (a, b), kernels_only=True)
+        directly (no ctx); to record, it builds the node without looping over the arguments and
+        runs forward without switching grad mode off (binary_forward records nothing)."""
+        if _grad_enabled[0]:
+            a_needs = isinstance(a, Tensor) and a._requires_grad
+            b_needs = isinstance(b, Tensor) and b._requires_grad
+            if a_needs or b_needs:
+                return V._apply_recording_binary(cls, a, b, a_needs, b_needs)
         return binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
 
     @staticmethod
     def forward(ctx, a, b):
         cls = type(ctx)._forward_cls
         z = binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
-        if ctx._tracking:
-            # Save only what the needed derivatives use: a tensor changed in place later
-            # only matters if backward really reads it (as in PyTorch).
-            want = cls.to_save(ctx.needs_input_grad)
-            ctx.save_for_backward(a if "a" in want and isinstance(a, Tensor) else None,
-                                  b if "b" in want and isinstance(b, Tensor) else None,
-                                  z if "z" in want else None)
-            # per operand: its shape if it is a tensor, else the number itself
-            ctx.operands = (a._shape if isinstance(a, Tensor) else a,
-                            b._shape if isinstance(b, Tensor) else b)
+        # Save only what the needed derivatives use: a tensor changed in place later only
+        # matters if backward really reads it (as in PyTorch).
+        want = cls.to_save(ctx.needs_input_grad)
+        ctx.save_for_backward(a if "a" in want and isinstance(a, Tensor) else None,
+                              b if "b" in want and isinstance(b, Tensor) else None,
+                              z if "z" in want else None)
+        # per operand: its shape if it is a tensor, else the number itself
+        ctx.operands = (a._shape if isinstance(a, Tensor) else a,
+                        b._shape if isinstance(b, Tensor) else b)
         return z
 
     @classmethod

@@ -841,10 +841,9 @@ class Function:
 
 _NO_GRADS = (False,) * 64
 
-def _apply_recording(cls, args: tuple, kernels_only: bool = False):
+def _apply_recording(cls, args: tuple):
     """Function.apply when some input requires grad: link the node to the inputs' nodes, run
-    forward, then make the node the outputs' grad_fn. `kernels_only`: the forward calls kernels
-    and no tensor ops, so it records nothing even with grad mode on (no need to switch it off)."""
+    forward, then make the node the outputs' grad_fn."""
     needs, slots, metas, edges = [], [], [], []
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
@@ -867,8 +866,33 @@ def _apply_recording(cls, args: tuple, kernels_only: bool = False):
     node._input_slots = tuple(slots)
     node._inputs_meta = tuple(metas)
     node.next_functions = tuple(edges)
-    return _record(node, args, cls.forward(node, *args) if kernels_only else
-                   _run_forward(cls, node, args))
+    return _record(node, args, _run_forward(cls, node, args))
+
+
+def _apply_recording_binary(cls, a, b, a_needs: bool, b_needs: bool):
+    """_apply_recording for a two-operand op whose forward only runs kernels (BinaryFunction),
+    spelled out without loops over the arguments: it is the recorded op of every training step.
+    `a_needs`/`b_needs`: whether that operand is a tensor that requires grad."""
+    node = object.__new__(cls._backward_cls)
+    node._seq = next(_sequence)
+    node._tracking = True
+    node._n_args = 2
+    node.needs_input_grad = (a_needs, b_needs)
+    edge_a = _edge(a) if a_needs else (None, 0)
+    edge_b = _edge(b) if b_needs else (None, 0)
+    meta_a = (a._shape, a._storage.dtype, a._storage.device) if a_needs else None
+    meta_b = (b._shape, b._storage.dtype, b._storage.device) if b_needs else None
+    if not isinstance(b, Tensor):      # x * 2: only a is an input tensor
+        node._input_slots, node._inputs_meta, node.next_functions = (0,), (meta_a,), (edge_a,)
+    elif not isinstance(a, Tensor):    # 1 - x
+        node._input_slots, node._inputs_meta, node.next_functions = (1,), (meta_b,), (edge_b,)
+    else:
+        node._input_slots, node._inputs_meta = (0, 1), (meta_a, meta_b)
+        node.next_functions = (edge_a, edge_b)
+    out = cls.forward(node, a, b)      # a fresh tensor, never an input
+    _link_output(node, out, 0)
+    node._outputs_meta = ((out._shape, out._storage.dtype, out._storage.device),)
+    return out
 
 
 def _run_forward(cls, ctx, args: tuple):
