@@ -31,12 +31,37 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 
+import numba
 import numpy as np
+from llvmlite import binding as llvm_binding
 from llvmlite import ir as llvm_ir
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 from numba.np.numpy_support import as_dtype
+
+
+def _use_512_bit_vectors() -> None:
+    """On an AVX-512 processor, let LLVM vectorize loops 16 float32 wide, as numpy's own loops
+    are. LLVM's tuning for these processors prefers 256-bit vectors (early AVX-512 chips slowed
+    their clock under 512-bit code), which makes compute-bound loops such as exp run at half
+    the width: 10^6 float32 exps took 1.05x numpy's time that way and 0.75x with 512 bits.
+
+    It is Numba's documented setting NUMBA_CPU_FEATURES (the host's features, minus that
+    preference), so it applies to every Numba function compiled in this process and is part of
+    the on-disk cache's key. A value the user set is kept; and it can only take effect before
+    Numba compiles its first CPU function in the process, which is when it fixes the target.
+    """
+    if "NUMBA_CPU_FEATURES" in os.environ or "NUMBA_CPU_NAME" in os.environ:
+        return
+    features = llvm_binding.get_host_cpu_features()
+    if features.get("avx512f"):
+        os.environ["NUMBA_CPU_FEATURES"] = features.flatten() + ",-prefer-256-bit"
+        numba.core.config.reload_config()  # Numba read its settings when it was imported
+
+
+_use_512_bit_vectors()
 
 __all__ = [
     "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS", "ARGREDUCE_OPS",
@@ -972,9 +997,12 @@ def _line(x: np.ndarray) -> np.ndarray:
 def unary(op: str, x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = op(x) elementwise; op is one of UNARY_OPS."""
     kernels = _UNARY_KERNELS.get(op) or _unary_for(op)
-    if out.size < PARALLEL_MIN and out.flags.c_contiguous and x.shape == out.shape:
+    if out.size < PARALLEL_MIN and x.shape == out.shape and out.flags.c_contiguous:
         if x.flags.c_contiguous:
-            kernels.contiguous(_line(x), _line(out))
+            if out.ndim == 1:  # already lines (checked first: it saves the calls to _line)
+                kernels.contiguous(x, out)
+            else:
+                kernels.contiguous(x.ravel(), out.ravel())
             return out
         if not any(x.strides):                                         # one value everywhere
             kernels.scalar(x[(0,) * x.ndim], _line(out))
@@ -985,15 +1013,18 @@ def unary(op: str, x: np.ndarray, out: np.ndarray) -> np.ndarray:
 def binary(op: str, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     """out = op(a, b) elementwise; op is one of BINARY_OPS; a and b have one dtype."""
     kernels = _BINARY_KERNELS.get(op) or _binary_for(op)
-    if out.size < PARALLEL_MIN and out.flags.c_contiguous and a.shape == b.shape == out.shape:
-        if a.flags.c_contiguous:
-            if b.flags.c_contiguous:
-                kernels.contiguous(_line(a), _line(b), _line(out))
-                return out
-            if not any(b.strides):                                     # e.g. x * 2
-                kernels.scalar_right(_line(a), b[(0,) * b.ndim], _line(out))
-                return out
-        elif b.flags.c_contiguous and not any(a.strides):              # e.g. lr * grad
+    if out.size < PARALLEL_MIN and a.shape == b.shape == out.shape and out.flags.c_contiguous:
+        a_dense, b_dense = a.flags.c_contiguous, b.flags.c_contiguous
+        if a_dense and b_dense:
+            if out.ndim == 1:  # already lines (checked first: it saves the calls to _line)
+                kernels.contiguous(a, b, out)
+            else:
+                kernels.contiguous(a.ravel(), b.ravel(), out.ravel())
+            return out
+        if a_dense and not any(b.strides):                             # e.g. x * 2
+            kernels.scalar_right(_line(a), b[(0,) * b.ndim], _line(out))
+            return out
+        if b_dense and not any(a.strides):                             # e.g. lr * grad
             kernels.scalar_left(a[(0,) * a.ndim], _line(b), _line(out))
             return out
     return _run_strided_binary(kernels, a, b, out)
