@@ -46,7 +46,7 @@ def _use_512_bit_vectors() -> None:
     """On an AVX-512 processor, let LLVM vectorize loops 16 float32 wide, as numpy's own loops
     are. LLVM's tuning for these processors prefers 256-bit vectors (early AVX-512 chips slowed
     their clock under 512-bit code), which makes compute-bound loops such as exp run at half
-    the width: 10^6 float32 exps took 1.05x numpy's time that way and 0.75x with 512 bits.
+    the width: 10^6 float32 exps took 1.05x numpy's time that way and 0.70x with 512 bits.
 
     It is Numba's documented setting NUMBA_CPU_FEATURES (the host's features, minus that
     preference), so it applies to every Numba function compiled in this process and is part of
