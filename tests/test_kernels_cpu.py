@@ -1029,3 +1029,54 @@ def test_random_multinomial():
         assert (counts[p == 0] == 0).all()
         expected = RANDOM_N * p / p.sum()
         assert (np.abs(counts - expected) < 6 * np.sqrt(expected) + 1e-9).all(), (counts, expected)
+
+
+# ------------------------------------------------------------------ vector width on AVX-512
+
+
+def _run_fresh(code: str, env: dict | None = None) -> str:
+    """What `code` prints in a new Python process whose environment has no Numba CPU settings
+    (this process's were set when it imported the kernels), plus `env`."""
+    import os
+    import subprocess
+    import sys
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME")}
+    done = subprocess.run([sys.executable, "-c", code], env=clean | (env or {}),
+                          capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.strip()
+
+
+def _numba_cpu_features_after_import(env: dict) -> str:
+    return _run_fresh("import os, tinygrad_edu.kernels_cpu; "
+                      "print(os.environ.get('NUMBA_CPU_FEATURES', '<unset>'))", env)
+
+
+def test_avx512_hosts_get_512_bit_vectors_and_others_nothing():
+    from llvmlite import binding
+    host = binding.get_host_cpu_features()
+    seen = _numba_cpu_features_after_import({})
+    if host.get("avx512f"):
+        assert seen == host.flatten() + ",-prefer-256-bit"
+    else:
+        assert seen == "<unset>"
+
+
+def test_a_users_numba_cpu_features_are_kept():
+    assert _numba_cpu_features_after_import({"NUMBA_CPU_FEATURES": "+sse2"}) == "+sse2"
+
+
+def test_the_kernels_compiled_on_avx512_use_zmm_registers():
+    from llvmlite import binding
+    if not binding.get_host_cpu_features().get("avx512f"):
+        pytest.skip("not an AVX-512 processor")
+    code = ("import numpy as np, tinygrad_edu.kernels_cpu\n"
+            "from numba import njit\n"
+            "@njit(fastmath={'contract'})\n"
+            "def scale(x, out):\n"
+            "    for i in range(out.size):\n"
+            "        out[i] = x[i] * np.float32(2.5)\n"
+            "x = np.ones(64, np.float32)\n"
+            "scale(x, np.empty_like(x))\n"
+            "print('zmm' in scale.inspect_asm(scale.signatures[0]))\n")
+    assert _run_fresh(code) == "True"
