@@ -66,14 +66,20 @@ def test_out_of_range_indices_never_reach_a_kernel():
         x[tg.tensor([-3])]
     with pytest.raises(IndexError, match="too many indices for tensor of dimension 2"):
         x[0, 0, 0]
+    with pytest.raises(ValueError, match="slice step cannot be zero"):
+        x[::0]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
     with pytest.raises(IndexError, match="The shape of the mask"):
         x[tg.tensor([True, False, True])]
-    with pytest.raises(IndexError, match=r"gather\(\): index 3 is out of bounds for dimension "
-                                         r"with size 3"):
+    with pytest.raises(RuntimeError, match=r"gather\(\): index 3 is out of bounds for "
+                                           r"dimension 1 with size 3"):
         x.gather(1, tg.tensor([[0, 3], [1, 1]]))
-    with pytest.raises(IndexError, match="index_select\\(\\): index 2 is out of bounds"):
+    with pytest.raises(IndexError, match="index_select\\(\\): index 2 is out of bounds for "
+                                         "dimension 0"):
         x.index_select(0, tg.tensor([0, 2]))
-    with pytest.raises(IndexError, match="scatter\\(\\): index -1 is out of bounds"):
+    with pytest.raises(RuntimeError, match="scatter\\(\\): index -1 is out of bounds for "
+                                           "dimension 1"):
         x.scatter(1, tg.tensor([[-1]]), 1.0)
     with pytest.raises(IndexError, match="index 4 is out of bounds for dimension 0 with size 2"):
         x[tg.tensor([4])] = 1.0

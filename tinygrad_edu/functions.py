@@ -1950,7 +1950,9 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
 
 def _slice(input: Tensor, dim: int, start, stop, step: int) -> Tensor:
     """input[start:stop:step] along dim, with Python's clamping of out-of-range bounds."""
-    if step is not None and step <= 0:
+    if step == 0:
+        raise ValueError("slice step cannot be zero")   # PyTorch's words, as Python's
+    if step is not None and step < 0:
         raise ValueError("step must be greater than zero")
     n = input._shape[dim]
     start, stop, step = slice(start, stop, step).indices(n)
@@ -2436,16 +2438,18 @@ def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from:
             raise RuntimeError(f"Size does not match at dimension {d} expected index "
                                f"{list(index._shape)} to be smaller than src "
                                f"{list(sizes_from._shape)}")
-    _check_range(op, index, x._shape[dim] if x.dim() else 1)
+    # PyTorch reports gather's and scatter's bad indices as RuntimeError (index_select's as
+    # IndexError), so that is what code written for it catches
+    _check_range(op, index, dim, x._shape[dim] if x.dim() else 1, RuntimeError)
 
 
-def _check_range(op: str, index: Tensor, n: int) -> None:
+def _check_range(op: str, index: Tensor, dim: int, n: int, error: type = IndexError) -> None:
     """Every index in [0, n), checked before a kernel trusts them."""
     if index.numel():
         lo, hi = _min_max(index)
         if lo < 0 or hi >= n:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"{op}(): index {bad} is out of bounds for dimension with size {n}")
+            raise error(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
 def _min_max(t: Tensor) -> tuple:
@@ -2589,7 +2593,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.dim() > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
-    _check_range("index_select", index, input._shape[d] if input.dim() else 1)
+    _check_range("index_select", index, d, input._shape[d] if input.dim() else 1)
     _same_device(input, index)
     return IndexSelect.apply(input, d, index.to(int64))
 
@@ -2627,7 +2631,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     if source._shape != expected and not (input.dim() == 0 and source.numel() == index.numel()):
         raise RuntimeError(f"index_add_(): source shape {list(source._shape)} does not match "
                            f"the expected {list(expected)}")
-    _check_range("index_add", index, input._shape[d] if input.dim() else 1)
+    _check_range("index_add", index, d, input._shape[d] if input.dim() else 1)
     return IndexAdd.apply(input, d, index.to(int64), source, alpha)
 
 
