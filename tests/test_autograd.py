@@ -302,3 +302,84 @@ def test_leaf_gradients_never_alias_each_other_or_intermediates():
     out.sum().backward()
     assert weight.grad.is_contiguous() and weight.grad.tolist() == [[5.0] * 3] * 4
     assert weight.grad.storage() is not kept.storage()
+
+
+# --------------------------------------------------------- outputs saved without reference cycles
+
+
+class _SquareSavingOutput(tg.autograd.Function):
+    """y = x^2, saving y itself (dy/dx = 2x = 2 y / x) to exercise saved outputs."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = x * x
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * 2 * y / x
+
+
+_SAVES_OUTPUT = {
+    "exp": lambda L, x: x.exp(), "pow": lambda L, x: x ** 2, "sigmoid": lambda L, x: x.sigmoid(),
+    "tanh": lambda L, x: x.tanh(), "softmax": lambda L, x: L.softmax(x, 0),
+    "relu": lambda L, x: x.relu(), "sqrt": lambda L, x: x.sqrt(),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_SAVES_OUTPUT))
+def test_a_forward_without_backward_leaves_no_reference_cycle(op):
+    import gc
+    x = tg.tensor([0.5, 2.0], requires_grad=True)
+    f = _SAVES_OUTPUT[op]
+    y = f(tg, x)
+    del y
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(5):
+            y = f(tg, x)
+            del y              # freed at once by reference counting, as in PyTorch
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+def test_a_users_function_saving_its_output_is_freed_and_differentiates():
+    import gc
+    x = tg.tensor([0.5, 2.0], dtype=tg.float64, requires_grad=True)
+    y = _SquareSavingOutput.apply(x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 4.0])
+    gc.collect()
+    gc.disable()
+    try:
+        y = _SquareSavingOutput.apply(x)
+        del y
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("op", ["exp", "tanh", "sigmoid", "pow"])
+def test_double_backward_flows_through_saved_outputs(op):
+    data = [0.3, -1.2, 0.8]
+    grads = []
+    for L in (torch, tg):
+        x = L.tensor(data, dtype=L.float64, requires_grad=True)
+        y = _SAVES_OUTPUT[op](L, x)
+        g, = L.autograd.grad(y.sum(), x, create_graph=True)
+        g2, = L.autograd.grad((g * g).sum(), x)
+        grads.append(g2)
+    assert_same(grads[1], grads[0])
+
+
+def test_changing_a_saved_output_in_place_names_the_node_that_made_it():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="which is output 0 of ExpBackward0, is at version 1; "
+                                           "expected version 0"):
+        y.sum().backward()

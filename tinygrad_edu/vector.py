@@ -658,6 +658,9 @@ class BackwardNode(Node):
     _freed = False
     _non_differentiable = _dirty = ()
     materialize_grads = True
+    # {position in _saved: output number} for saved tensors that are this node's own outputs
+    # (see _unlink_saved_outputs); None when it saved none
+    _saved_output_nrs = None
 
     def __init__(self):
         self.next_functions = ()
@@ -683,16 +686,34 @@ class BackwardNode(Node):
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or if "
                 "you need to access saved tensors after calling backward.")
-        for t, version in zip(self._saved, self._saved_versions):
+        for i, (t, version) in enumerate(zip(self._saved, self._saved_versions)):
             if t is not None and t._version[0] != version:
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{t.type()} {list(t._shape)}], which is output "
-                    f"{t._output_nr} of {t.grad_fn.name() if t.grad_fn else 'a leaf'}, is at "
-                    f"version {t._version[0]}; expected version {version} instead. Hint: the "
-                    "tensor was changed in place after this op saved it; use an out-of-place op "
-                    "(x = x + 1 rather than x += 1) or .clone() it first.")
+                    f"inplace operation: [{t.type()} {list(t._shape)}], which is "
+                    f"{self._producer_of_saved(i, t)}, is at version {t._version[0]}; expected "
+                    f"version {version} instead. Hint: the tensor was changed in place after "
+                    "this op saved it; use an out-of-place op (x = x + 1 rather than x += 1) or "
+                    ".clone() it first.")
+        if self._saved_output_nrs is not None and _grad_enabled[0]:
+            return self._relinked_saved()
         return self._saved
+
+    def _producer_of_saved(self, i: int, t: "Tensor") -> str:
+        if self._saved_output_nrs is not None and i in self._saved_output_nrs:
+            return f"output {self._saved_output_nrs[i]} of {self.name()}"
+        return f"output {t._output_nr} of {t.grad_fn.name() if t.grad_fn else 'a leaf'}"
+
+    def _relinked_saved(self) -> tuple:
+        """The saved tensors with this node's own outputs as graph tensors again (grad_fn =
+        this node), for a backward that builds a graph (create_graph): the second derivative
+        flows through them. Made afresh for each read, so no cycle outlives the backward."""
+        saved = list(self._saved)
+        for i, nr in self._saved_output_nrs.items():
+            out = saved[i]._alias()
+            _link_output(self, out, nr)
+            saved[i] = out
+        return tuple(saved)
 
     def mark_dirty(self, *tensors: "Tensor") -> None:
         """Declare that forward changed these inputs in place."""
@@ -892,6 +913,8 @@ def _apply_recording_binary(cls, a, b, a_needs: bool, b_needs: bool):
     out = cls.forward(node, a, b)      # a fresh tensor, never an input
     _link_output(node, out, 0)
     node._outputs_meta = ((out._shape, out._storage.dtype, out._storage.device),)
+    if _is_one_of(out, node._saved):   # z = a ** b saves z
+        _unlink_saved_outputs(node, (out,))
     return out
 
 
@@ -916,6 +939,8 @@ def _record(node: BackwardNode, args: tuple, output):
             and not _is_one_of(output, args):
         _link_output(node, output, 0)  # the common case: one fresh output tensor
         node._outputs_meta = ((output._shape, output._storage.dtype, output._storage.device),)
+        if _is_one_of(output, node._saved):
+            _unlink_saved_outputs(node, (output,))
         return output
     outputs = output if isinstance(output, tuple) else (output,)
     new_outputs, meta = [], []
@@ -927,7 +952,30 @@ def _record(node: BackwardNode, args: tuple, output):
             meta.append(None)
         new_outputs.append(out)
     node._outputs_meta = tuple(meta)
+    if node._saved:
+        _unlink_saved_outputs(node, new_outputs)
     return tuple(new_outputs) if isinstance(output, tuple) else new_outputs[0]
+
+
+def _unlink_saved_outputs(node: BackwardNode, outputs) -> None:
+    """Keep no reference cycle between a node and the outputs it saved (y = exp(x) saves y).
+
+    The output's grad_fn is the node; if the node also held the output, the two would keep each
+    other alive after the user dropped the output, until Python's cycle collector ran: a forward
+    pass without backward (an evaluation outside no_grad) would pile up its activations. So the
+    node keeps an alias of such an output instead: the same storage and version counter (so an
+    in-place change is still caught) but no grad_fn. PyTorch saves outputs without the link too.
+    """
+    saved = list(node._saved)
+    nrs = {}
+    for i, t in enumerate(saved):
+        for nr, out in enumerate(outputs):
+            if t is not None and t is out and out.grad_fn is node:
+                saved[i] = out._alias()
+                nrs[i] = nr
+    if nrs:
+        node._saved = tuple(saved)
+        node._saved_output_nrs = nrs
 
 
 def _is_one_of(t: "Tensor", tensors) -> bool:
