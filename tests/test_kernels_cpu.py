@@ -1080,3 +1080,13 @@ def test_the_kernels_compiled_on_avx512_use_zmm_registers():
             "scale(x, np.empty_like(x))\n"
             "print('zmm' in scale.inspect_asm(scale.signatures[0]))\n")
     assert _run_fresh(code) == "True"
+
+
+def test_numba_disable_jit_is_refused_with_a_clear_error():
+    code = ("import tinygrad_edu as tg\n"
+            "try:\n"
+            "    tg.zeros(2)\n"
+            "except ImportError as error:\n"
+            "    print(error)\n")
+    said = _run_fresh(code, {"NUMBA_DISABLE_JIT": "1"})
+    assert "need Numba's compiler, but NUMBA_DISABLE_JIT=1 is set" in said
