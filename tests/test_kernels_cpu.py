@@ -8,10 +8,14 @@ with the others. References follow PyTorch's rules where numpy's differ (sign(na
 remainder's zero sign, integer division by zero).
 """
 import math
+import os
+import subprocess
+import sys
 import zlib
 
 import numpy as np
 import pytest
+from llvmlite import binding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes
@@ -1037,9 +1041,6 @@ def test_random_multinomial():
 def _run_fresh(code: str, env: dict | None = None) -> str:
     """What `code` prints in a new Python process whose environment has no Numba CPU settings
     (this process's were set when it imported the kernels), plus `env`."""
-    import os
-    import subprocess
-    import sys
     clean = {k: v for k, v in os.environ.items()
              if k not in ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME")}
     done = subprocess.run([sys.executable, "-c", code], env=clean | (env or {}),
@@ -1053,7 +1054,6 @@ def _numba_cpu_features_after_import(env: dict) -> str:
 
 
 def test_avx512_hosts_get_512_bit_vectors_and_others_nothing():
-    from llvmlite import binding
     host = binding.get_host_cpu_features()
     seen = _numba_cpu_features_after_import({})
     if host.get("avx512f"):
@@ -1067,7 +1067,6 @@ def test_a_users_numba_cpu_features_are_kept():
 
 
 def test_the_kernels_compiled_on_avx512_use_zmm_registers():
-    from llvmlite import binding
     if not binding.get_host_cpu_features().get("avx512f"):
         pytest.skip("not an AVX-512 processor")
     code = ("import numpy as np, tinygrad_edu.kernels_cpu\n"

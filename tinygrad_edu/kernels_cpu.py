@@ -42,6 +42,14 @@ from numba.extending import intrinsic, overload
 from numba.np.numpy_support import as_dtype
 
 
+if numba.config.DISABLE_JIT:
+    # Run as plain Python the kernels would not keep their semantics (math.log(-1.0) raises
+    # where the compiled loop gives nan; numpy scalars overflow differently), so say so now
+    # rather than fail or differ later, op by op.
+    raise ImportError("tinygrad_edu's CPU kernels need Numba's compiler, but NUMBA_DISABLE_JIT=1 "
+                      "is set; unset it (to read a kernel's loop as Python, use its .py_func)")
+
+
 def _use_512_bit_vectors() -> None:
     """On an AVX-512 processor, let LLVM vectorize loops 16 float32 wide, as numpy's own loops
     are. LLVM's tuning for these processors prefers 256-bit vectors (early AVX-512 chips slowed
@@ -62,13 +70,6 @@ def _use_512_bit_vectors() -> None:
 
 
 _use_512_bit_vectors()
-
-if numba.config.DISABLE_JIT:
-    # Run as plain Python the kernels would not keep their semantics (math.log(-1.0) raises
-    # where the compiled loop gives nan; numpy scalars overflow differently), so say so now
-    # rather than fail or differ later, op by op.
-    raise ImportError("tinygrad_edu's CPU kernels need Numba's compiler, but NUMBA_DISABLE_JIT=1 "
-                      "is set; unset it (to read a kernel's loop as Python, use its .py_func)")
 
 __all__ = [
     "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS", "ARGREDUCE_OPS",

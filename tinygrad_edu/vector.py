@@ -910,12 +910,7 @@ def _apply_recording_binary(cls, a, b, a_needs: bool, b_needs: bool):
     else:
         node._input_slots, node._inputs_meta = (0, 1), (meta_a, meta_b)
         node.next_functions = (edge_a, edge_b)
-    out = cls.forward(node, a, b)      # a fresh tensor, never an input
-    _link_output(node, out, 0)
-    node._outputs_meta = ((out._shape, out._storage.dtype, out._storage.device),)
-    if _is_one_of(out, node._saved):   # z = a ** b saves z
-        _unlink_saved_outputs(node, (out,))
-    return out
+    return _record_fresh_output(node, cls.forward(node, a, b))  # never one of a, b
 
 
 def _run_forward(cls, ctx, args: tuple):
@@ -937,11 +932,7 @@ def _record(node: BackwardNode, args: tuple, output):
     """Make `node` the grad_fn of the Function's outputs."""
     if isinstance(output, Tensor) and not node._dirty and not node._non_differentiable \
             and not _is_one_of(output, args):
-        _link_output(node, output, 0)  # the common case: one fresh output tensor
-        node._outputs_meta = ((output._shape, output._storage.dtype, output._storage.device),)
-        if _is_one_of(output, node._saved):
-            _unlink_saved_outputs(node, (output,))
-        return output
+        return _record_fresh_output(node, output)  # the common case
     outputs = output if isinstance(output, tuple) else (output,)
     new_outputs, meta = [], []
     for nr, out in enumerate(outputs):
@@ -955,6 +946,15 @@ def _record(node: BackwardNode, args: tuple, output):
     if node._saved:
         _unlink_saved_outputs(node, new_outputs)
     return tuple(new_outputs) if isinstance(output, tuple) else new_outputs[0]
+
+
+def _record_fresh_output(node: BackwardNode, output: "Tensor") -> "Tensor":
+    """_record for one new output tensor (not an input, not in-place): link it to the node."""
+    _link_output(node, output, 0)
+    node._outputs_meta = ((output._shape, output._storage.dtype, output._storage.device),)
+    if _is_one_of(output, node._saved):   # y = exp(x) saves y
+        _unlink_saved_outputs(node, (output,))
+    return output
 
 
 def _unlink_saved_outputs(node: BackwardNode, outputs) -> None:
