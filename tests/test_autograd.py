@@ -71,6 +71,24 @@ def test_inplace_change_of_saved_tensor_is_detected():
     assert b.grad is not None
 
 
+def test_pow_nodes_save_what_pytorch_saves():
+    """x ** 2 keeps only x (its result may change in place); a tensor exponent keeps the
+    result as well. The three forms have PyTorch's three node names."""
+    for L in (torch, tg):
+        x = L.tensor([1.0, 2.0], requires_grad=True)
+        y = x ** 2
+        y.add_(1)
+        y.sum().backward()
+        assert x.grad.tolist() == [2.0, 4.0]
+        assert y.grad_fn.next_functions[0][0].name() == "PowBackward0"
+        z = x ** L.tensor([2.0, 3.0])
+        assert z.grad_fn.name() == "PowBackward1"
+        z.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation.*version 1"):
+            z.sum().backward()
+        assert (2 ** x).grad_fn.name() == "PowBackward2"
+
+
 def test_leaf_requiring_grad_rejects_inplace_but_no_grad_allows_it():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in "
@@ -323,7 +341,7 @@ class _SquareSavingOutput(tg.autograd.Function):
 
 
 _SAVES_OUTPUT = {
-    "exp": lambda L, x: x.exp(), "pow": lambda L, x: x ** 2, "sigmoid": lambda L, x: x.sigmoid(),
+    "exp": lambda L, x: x.exp(), "pow": lambda L, x: x ** L.full_like(x, 3.0), "sigmoid": lambda L, x: x.sigmoid(),
     "tanh": lambda L, x: x.tanh(), "softmax": lambda L, x: L.softmax(x, 0),
     "relu": lambda L, x: x.relu(), "sqrt": lambda L, x: x.sqrt(),
 }

@@ -627,8 +627,12 @@ def _float_dtype_of(dt: V.dtype) -> V.dtype:
 
 
 class Pow(BinaryFunction):
-    """z = a^b;  dz/da = b a^(b-1),  dz/db = a^b ln a"""
-    op, saves, backward_name = "pow", "abz", "PowBackward0"
+    """z = a^b;  dz/da = b a^(b-1),  dz/db = a^b ln a
+
+    This class is tensor ** number: as in PyTorch it keeps only a (so its result may change in
+    place later). The subclasses, with a tensor exponent, keep the result too, for dz/db.
+    """
+    op, saves, backward_name = "pow", "a", "PowBackward0"
 
     @staticmethod
     def derivative(grad, a, b, z, needs):
@@ -649,6 +653,16 @@ class Pow(BinaryFunction):
             safe = where((base == 0) & (b >= 0), ones_like(z), base)
             gb = grad * z * safe.log()
         return ga, gb
+
+
+class PowTensor(Pow):
+    """z = a^b for tensors a and b"""
+    saves, backward_name = "abz", "PowBackward1"
+
+
+class PowOfNumber(Pow):
+    """z = a^b for a number a and a tensor b"""
+    saves, backward_name = "abz", "PowBackward2"
 
 
 class Maximum(BinaryFunction):
@@ -771,14 +785,13 @@ def remainder(input, other) -> Tensor:
     return binary_forward("remainder", input, other)
 
 
-fmod_note = None
-
-
 def pow(input, exponent) -> Tensor:
     """input ** exponent elementwise (either may be a number)."""
     _binary_args("pow", input, exponent)
-    if isinstance(input, Tensor) and not input.dtype.is_floating_point and \
-            isinstance(exponent, Number) and not isinstance(exponent, builtins.float) and \
+    if isinstance(exponent, Tensor):
+        return (PowTensor if isinstance(input, Tensor) else PowOfNumber).apply(input, exponent)
+    # here input is a tensor, exponent a number
+    if not input.dtype.is_floating_point and not isinstance(exponent, builtins.float) and \
             exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return Pow.apply(input, exponent)
