@@ -2019,7 +2019,11 @@ class Unbind(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim, ctx.shape = dim, x._shape
-        return tuple(x._as_view(*Select.geometry(x, dim, i)) for i in range(x._shape[dim]))
+        shape = x._shape[:dim] + x._shape[dim + 1:]
+        strides = x._strides[:dim] + x._strides[dim + 1:]
+        step = x._strides[dim]  # slice i starts i steps along dim (Select.geometry, for all i)
+        return tuple([x._as_view(x._offset + i * step, shape, strides)
+                      for i in range(x._shape[dim])])
 
     @staticmethod
     def backward(ctx, *grads):

@@ -1664,8 +1664,11 @@ def _new(shape: tuple, dt: dtype, dev: device) -> Tensor:
     if k is None:
         k = kernels(dev)
     arr = k.empty(shape, dt.np_dtype)
+    storage = object.__new__(Storage)
+    storage._data = arr if len(shape) == 1 else arr.reshape(-1)
+    storage.dtype, storage.device, storage._kernels = dt, dev, k
     t = object.__new__(Tensor)
-    t._storage = Storage(arr if len(shape) == 1 else arr.reshape(-1), dt, dev, k)
+    t._storage = storage
     t._offset, t._shape, t._arr = 0, shape, arr
     t._strides = _strides_seen.get(shape) or contiguous_strides(shape)
     t._requires_grad = False
