@@ -1670,7 +1670,8 @@ def _new(shape: tuple, dt: dtype, dev: device) -> Tensor:
     t = object.__new__(Tensor)
     t._storage = storage
     t._offset, t._shape, t._arr = 0, shape, arr
-    t._strides = _strides_seen.get(shape) or contiguous_strides(shape)
+    strides = _strides_seen.get(shape)  # (not `or`: a 0-d tensor's strides () are falsy)
+    t._strides = strides if strides is not None else contiguous_strides(shape)
     t._requires_grad = False
     t._grad = t.grad_fn = t._base = None
     t._output_nr = 0
