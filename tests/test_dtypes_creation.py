@@ -152,3 +152,56 @@ def test_random_numbers_are_reproducible_and_well_distributed():
     assert set(tg.empty(100).bernoulli_(0.5).tolist()) <= {0.0, 1.0}
     probs = tg.tensor([0.0, 1.0, 0.0])
     assert tg.multinomial(probs, 3, replacement=True).tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "ShortTensor", "ByteTensor", "BoolTensor"])
+def test_legacy_tensor_types_build_cast_and_check_as_in_pytorch(name):
+    ours, theirs = getattr(tg, name), getattr(torch, name)
+    assert repr(ours) == repr(theirs) and TORCH_DTYPE[ours.dtype] == theirs.dtype
+    assert_same(ours([[1, 0], [2, 1]]), theirs([[1, 0], [2, 1]]))
+    assert_same(ours(np.array([3, 1])), theirs(np.array([3, 1])))
+    assert ours(2, 3).shape == theirs(2, 3).shape and ours(tg.Size([4])).shape == (4,)
+    assert_same(ours(), theirs())
+    assert isinstance(tg.ones(2).type(ours), ours)
+    for dt in TORCH_DTYPE:
+        assert isinstance(tg.ones(2, dtype=dt), ours) == (dt is ours.dtype)
+    assert not isinstance(3, ours)
+
+
+def test_legacy_constructor_shares_a_tensor_of_its_dtype_and_refuses_others():
+    a = tg.ones(2)
+    b = tg.FloatTensor(a)
+    b[0] = 5.0
+    assert a.tolist() == [5.0, 1.0]
+    with pytest.raises(TypeError, match="float32.*float64"):
+        tg.FloatTensor(tg.ones(2, dtype=tg.float64))
+    assert_same(tg.Tensor(), torch.Tensor())
+    assert_same(tg.Tensor([]), torch.Tensor([]))
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.tensor([2 ** 63]), lambda L: L.tensor([1, -2 ** 63 - 1]),
+    lambda L: L.tensor([300], dtype=L.uint8), lambda L: L.tensor([2 ** 40], dtype=L.int32),
+    lambda L: L.tensor(40000, dtype=L.int16), lambda L: L.tensor([300.5], dtype=L.uint8),
+    lambda L: L.tensor([1e30], dtype=L.int64), lambda L: L.tensor([float("nan")], dtype=L.long),
+    lambda L: L.full((2,), 300, dtype=L.uint8), lambda L: L.full((1,), 2 ** 40, dtype=L.int32),
+    lambda L: L.ones(1, dtype=L.uint8).fill_(300),
+    lambda L: L.ones(1, dtype=L.uint8).__setitem__(0, 300),
+    lambda L: L.ones(1, dtype=L.uint8).clamp(0, 300),
+    lambda L: L.ones(1, dtype=L.uint8).masked_fill(L.tensor([True]), 256),
+])
+def test_numbers_that_do_not_fit_an_integer_dtype_are_refused_as_in_pytorch(case):
+    with pytest.raises((ValueError, RuntimeError)) as theirs:
+        case(torch)
+    with pytest.raises(theirs.type, match="overflow|Overflow"):
+        case(tg)
+
+
+def test_numbers_that_fit_or_wrap_as_in_pytorch():
+    for case in (lambda L: L.tensor([-1, 255, -255], dtype=L.uint8),
+                 lambda L: L.ones(1, dtype=L.uint8) + 300,            # arithmetic wraps
+                 lambda L: L.tensor(np.array([300]), dtype=L.uint8),  # numpy data wraps
+                 lambda L: L.tensor([1e40]), lambda L: L.tensor(range(3)),
+                 lambda L: L.tensor([True, 5], dtype=L.bool)):
+        assert_same(case(tg), case(torch))

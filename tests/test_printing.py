@@ -322,3 +322,20 @@ def test_no_numpy_warnings_while_formatting():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_same_repr(*both(arr))
+
+
+def test_format_of_a_zero_dim_tensor_is_its_numbers():
+    for L in (torch, tg):
+        assert f"{L.tensor(3.0)}" == "3.0" and "{}".format(L.tensor(3)) == "3"
+        assert f"{L.tensor(0.123456, requires_grad=True):.3f}" == "0.123"
+        assert f"{L.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+        with pytest.raises(TypeError, match="unsupported format string"):
+            f"{L.tensor([1.0, 2.0]):.2f}"
+
+
+@pytest.mark.parametrize("op", [lambda x: x.max(1), lambda x: x.min(0), lambda x: x.sort(),
+                                lambda x: x.topk(1), lambda x: x.kthvalue(1),
+                                lambda x: x.median(1)])
+def test_values_indices_results_print_as_pytorchs_return_types(op):
+    data = [[1.0, 5.0], [3.0, 2.0]]
+    assert repr(op(tg.tensor(data))) == repr(op(torch.tensor(data)))

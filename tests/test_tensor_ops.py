@@ -577,3 +577,28 @@ def test_randint_like_one_and_two_bound_forms():
     f = tg.randint_like(tg.zeros(200, dtype=tg.float64), 3)
     assert f.dtype == tg.float64 and set(f.tolist()) == {0.0, 1.0, 2.0}
     assert tg.randint_like(t, 4, dtype=tg.int64).dtype == tg.int64
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv", "matmul", "eq"])
+@pytest.mark.parametrize("array", [np.ones(2), np.full(2, 2.0, dtype=np.float32),
+                                   np.full((3, 2), 3, dtype=np.int32)])
+def test_numpy_arrays_are_tensor_operands_as_in_pytorch(op, array):
+    """(numpy computes arithmetic with an array, so numpy's promotion decides the dtype)"""
+    import operator
+    if op == "matmul" and array.ndim == 2:
+        array = array.T
+    for dt in ("float32", "int64"):
+        theirs = getattr(operator, op)(torch.tensor([1, 2], dtype=getattr(torch, dt)), array)
+        ours = getattr(operator, op)(tg.tensor([1, 2], dtype=getattr(tg, dt)), array)
+        assert isinstance(ours, tg.Tensor)
+        assert_same(ours, theirs)
+    # (PyTorch's != with an array gives one bool; ours stays elementwise, the negation of ==)
+    t = tg.tensor([1.0, 2.0])
+    assert_same(t != np.array([1.0, 3.0]), torch.tensor([False, True]))
+
+
+def test_numpy_functions_of_tensors_give_tensors_but_not_for_graph_tensors():
+    assert_same(np.exp(tg.tensor([0.0, 1.0])), torch.exp(torch.tensor([0.0, 1.0])))
+    for L in (torch, tg):
+        with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+            L.ones(2, requires_grad=True) * np.ones(2)

@@ -166,3 +166,52 @@ def test_data_ptr_and_views_move_with_offset():
     x = tg.arange(10, dtype=tg.float64)
     assert x[3:].data_ptr() - x.data_ptr() == 3 * 8
     assert x[3:].storage_offset() == 3
+
+
+def _both(fn):
+    """fn(L) in both frameworks, as numpy arrays with their shapes and dtypes' names."""
+    import warnings
+    out = []
+    for L in (torch, tg):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            r = fn(L)
+        out.append((np.asarray(r.tolist()), tuple(r.shape), str(r.dtype)))
+    (a, sa, da), (b, sb, db) = out
+    assert sa == sb and da == db and np.array_equal(a, b), (out[0], out[1])
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: (lambda d: d[d > 100])(L.ones(2, 2)),            # a mask that matches nothing
+    lambda L: (lambda d: d.__setitem__(d > 100, 0) or d)(L.ones(2, 2)),
+    lambda L: L.zeros(2, 2).nonzero(),
+    lambda L: L.zeros(0, 3)[:, 1:].clone(),                   # an empty view past the end
+    lambda L: L.arange(3)[[]],
+    lambda L: L.arange(3)[True],                              # a bool adds a dimension
+    lambda L: L.arange(3)[False],
+    lambda L: L.arange(6).reshape(2, 3)[True, 0],
+    lambda L: L.arange(6.).reshape(2, 3)[L.tensor([1, 0], dtype=L.uint8)],  # uint8: a mask
+    lambda L: L.arange(6.).reshape(2, 3)[:, L.tensor([1, 0, 1], dtype=L.uint8)],
+    lambda L: (lambda x: x.__setitem__(L.tensor([1, 0, 1], dtype=L.uint8), L.tensor([1.0, 2.0]))
+               or x)(L.tensor([10.0, 20.0, 30.0])),
+])
+def test_indexing_corner_cases_match_pytorch(case):
+    _both(case)
+
+
+def test_a_zero_dim_integer_tensor_indexes_as_a_view():
+    for L in (torch, tg):
+        c = L.zeros(2, 2, dtype=L.long)
+        row = c[L.tensor(1)]
+        row[0] = 7
+        assert c.tolist() == [[0, 0], [7, 0]] and row.storage_offset() == 2
+        c[L.tensor(0)] = 3
+        assert c.tolist() == [[3, 3], [7, 0]]
+
+
+def test_an_out_of_range_int_index_names_its_position():
+    x = tg.zeros(2, 3, 4)
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 1 with size 3"):
+        x[0, 3]
+    with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 2 with size 3"):
+        x[None, 0, 3]

@@ -23,7 +23,7 @@ double = float64
 long = int64
 int = int32  # noqa: A001
 short = int16
-FloatTensor = DoubleTensor = LongTensor = IntTensor = BoolTensor = ByteTensor = None
+globals().update(_vector.LEGACY_TENSOR_TYPES)  # FloatTensor, LongTensor, ... (legacy names)
 contiguous_format = _vector.contiguous_format
 preserve_format = _vector.preserve_format
 __version__ = "0.1.0"

@@ -917,6 +917,8 @@ clip = clamp
 
 def _clamp_side(x: Tensor, bound, op: str) -> Tensor:
     """max(x, bound) or min(x, bound), passing the gradient to x only where x is inside."""
+    if not isinstance(bound, Tensor):
+        V.check_fits(bound, x.dtype)
     return Clamp.apply(x, bound, op)
 
 
@@ -1186,9 +1188,18 @@ class MinDim(MaxMinDim):
     backward_name = "MinBackward0"
 
 
-values_indices = namedtuple("values_indices", ["values", "indices"])
-return_types_max = namedtuple("max", ["values", "indices"])
-return_types_min = namedtuple("min", ["values", "indices"])
+def _return_type(name: str) -> type:
+    """The (values, indices) named tuple that op `name` returns, printed as PyTorch prints its
+    torch.return_types.<name>: one field per line."""
+    def __repr__(self) -> str:
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    cls = namedtuple(name, ["values", "indices"])
+    cls.__repr__ = __repr__
+    return cls
+
+
+return_types_max, return_types_min = _return_type("max"), _return_type("min")
+return_types_kthvalue, return_types_median = _return_type("kthvalue"), _return_type("median")
 
 
 def _max_min(op: str, input: Tensor, dim, keepdim: bool, other):
@@ -2694,8 +2705,7 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
-return_types_sort = namedtuple("sort", ["values", "indices"])
-return_types_topk = namedtuple("topk", ["values", "indices"])
+return_types_sort, return_types_topk = _return_type("sort"), _return_type("topk")
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -2726,12 +2736,13 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return return_types_topk(gather(input, d, idx) if input.dim() else input.clone(), idx)
 
 
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False,
+             _result=return_types_kthvalue):
     d = _wrap_dim(dim, input.dim())
     _, idx = sort(input.detach(), d)
     i = idx.narrow(d, k - 1, 1)
     v = gather(input, d, i)
-    return values_indices(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
+    return _result(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
 
 
 def median(input: Tensor, dim=None, keepdim: bool = False):
@@ -2740,7 +2751,7 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
         flat = input.reshape(-1)
         return kthvalue(flat, (flat.numel() - 1) // 2 + 1, 0).values
     n = input._shape[_wrap_dim(dim, input.dim())]
-    return kthvalue(input, (n - 1) // 2 + 1, dim, keepdim)
+    return kthvalue(input, (n - 1) // 2 + 1, dim, keepdim, _result=return_types_median)
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
@@ -3176,6 +3187,7 @@ def fill_(self: Tensor, value) -> Tensor:
         if _needs_graph(self, (value,)):
             return _inplace(self, lambda s, v: v.to(s.dtype).expand(s._shape) + 0, value)
         value = value.item()
+    V.check_fits(value, self.dtype)
     if _needs_graph(self, ()):
         return _inplace(self, lambda s: full_like(s, value) + s * 0)
     _k(self).fill(self._view(), value)
@@ -3323,6 +3335,13 @@ def _iop(inplace_fn):
     return method
 
 
+def _array_operand(self: Tensor, other: np.ndarray) -> Tensor:
+    """A numpy array compared with a tensor (== and !=) becomes a tensor (a copy, with the
+    array's dtype, on the tensor's device), as in PyTorch. (Arithmetic with an array goes the
+    other way, as in PyTorch too: numpy computes it and Tensor.__array_wrap__ wraps the result.)"""
+    return V.tensor(other, device=self.device)
+
+
 def _matmul_op(self, other):
     if not isinstance(other, Tensor):
         return NotImplemented
@@ -3335,10 +3354,13 @@ def _rmatmul_op(self, other):
     return matmul(other, self)
 
 
-def _not_implemented_for_other(fn):
-    """Return NotImplemented for operands we don't know, so Python can try the other side."""
+def _not_implemented_for_other(fn, arrays: bool = False):
+    """Return NotImplemented for operands we don't know, so Python can try the other side;
+    with `arrays`, numpy arrays are operands too (converted to tensors)."""
     def method(self, other):
-        if not isinstance(other, (Tensor,) + Number):
+        if arrays and isinstance(other, np.ndarray):
+            other = _array_operand(self, other)
+        elif not isinstance(other, (Tensor,) + Number):
             return NotImplemented
         return fn(self, other)
     method.__name__ = fn.__name__
@@ -3379,7 +3401,7 @@ OPERATORS = {
     "__mod__": _T(remainder), "__rmod__": _T(_reflect(remainder)),
     "__pow__": _T(_pow_op), "__rpow__": _T(_rpow_op), "__ipow__": _T(pow_),
     "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
-    "__eq__": _T(eq), "__ne__": _T(ne), "__lt__": _T(lt), "__le__": _T(le), "__gt__": _T(gt),
+    "__eq__": _T(eq, arrays=True), "__ne__": _T(ne, arrays=True), "__lt__": _T(lt), "__le__": _T(le), "__gt__": _T(gt),
     "__ge__": _T(ge),
     "__and__": _T(bitwise_and), "__rand__": _T(_reflect(bitwise_and)),
     "__or__": _T(bitwise_or), "__ror__": _T(_reflect(bitwise_or)),

@@ -22,6 +22,7 @@ What still crosses between host and device for a CUDA tensor, and why:
 from __future__ import annotations
 
 import builtins
+import warnings
 
 import numpy as np
 
@@ -38,10 +39,18 @@ def _normalize(index) -> list:
         index = (index,)
     out = []
     for item in index:
-        if isinstance(item, (list, np.ndarray)) or (isinstance(item, Tensor)):
+        if isinstance(item, list) and not item:  # x[[]]: no positions, an empty result
+            item = V.zeros(0, dtype=int64)
+        elif isinstance(item, (list, np.ndarray)) or (isinstance(item, Tensor)):
             item = item if isinstance(item, Tensor) else V.tensor(np.asarray(item))
             if item.dtype.is_floating_point:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if item.dtype is V.uint8:  # the mask type of old PyTorch versions, still a mask
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a "
+                              "dtype torch.bool instead.", UserWarning, stacklevel=4)
+                item = item != 0
+            elif item.dim() == 0 and item.dtype is not V.bool_:
+                item = builtins.int(item.item())  # x[torch.tensor(1)] is x[1]: a view
         elif isinstance(item, builtins.bool):
             item = V.tensor(item)
         elif not isinstance(item, _BASIC):
@@ -77,7 +86,7 @@ def _apply_basic(x: Tensor, items: list):
     """Apply ints, slices and None as views; return the view and the advanced indices left,
     as (dimension of the view, index tensor) pairs: int64 tensors on x's device, in range."""
     out, dim, advanced = x, 0, []
-    for item in items:
+    for position, item in enumerate(items):
         if item is None:
             out = F.unsqueeze(out, dim)
             dim += 1
@@ -86,9 +95,9 @@ def _apply_basic(x: Tensor, items: list):
             dim += 1
         elif isinstance(item, (builtins.int, np.integer)):
             n = out._shape[dim]
-            if not -n <= item < n:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size "
-                                 f"{n}")
+            if not -n <= item < n:  # PyTorch names the index's position as its dimension
+                raise IndexError(f"index {item} is out of bounds for dimension {position} with "
+                                 f"size {n}")
             out = F.select(out, dim, builtins.int(item))
         elif item.dtype is V.bool_:
             k = item.dim()
@@ -210,7 +219,8 @@ def _put_flat(g: Tensor, offsets: Tensor, values: Tensor, accumulate: bool) -> T
 
 def getitem(x: Tensor, index) -> Tensor:
     """x[index]: views for basic indices, a gathered copy once advanced indices appear."""
-    if isinstance(index, (builtins.int, np.integer)) and x.dim():
+    if isinstance(index, (builtins.int, np.integer)) and not isinstance(index, builtins.bool) \
+            and x.dim():
         n = x._shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")

@@ -957,6 +957,8 @@ def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
         run = buf[offset:offset + n] if offset >= 0 else buf[:0]
         if run.shape[0] == n:
             return run if shape else run.reshape(())
+    if 0 in shape:  # no elements: nothing to reach (its offset may lie past the buffer's end)
+        return buf[:0].reshape(shape)
     byte_strides = tuple([s * size for s in strides])
     if buf.strides[0] == size:  # a contiguous 1-D buffer: numpy checks the view's bounds
         return np.ndarray(shape, buf.dtype, buffer=buf, offset=offset * size,
@@ -965,7 +967,7 @@ def as_strided(buf: np.ndarray, offset: int, shape, strides) -> np.ndarray:
     reach = [(n - 1) * s for n, s in zip(shape, strides)]
     lowest = offset + sum(r for r in reach if r < 0)
     highest = offset + sum(r for r in reach if r > 0)
-    if 0 not in shape and not 0 <= lowest <= highest < buf.shape[0]:
+    if not 0 <= lowest <= highest < buf.shape[0]:
         raise ValueError(f"as_strided: offset {offset}, shape {tuple(shape)} and strides "
                          f"{tuple(strides)} reach outside a buffer of {buf.shape[0]} elements")
     step = buf.strides[0] // size

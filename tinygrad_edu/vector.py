@@ -1219,11 +1219,9 @@ class Tensor:
     def __init__(self, *args, dtype=None, device=None):
         """The legacy constructor: `Tensor([1, 2])` copies data as float32, `Tensor(2, 3)` is
         an uninitialised 2x3 float32 tensor (prefer `tensor(...)` and `empty(...)`)."""
-        if len(args) == 1 and not isinstance(args[0], builtins.int):
-            src = tensor(args[0], dtype=dtype or _default_dtype[0], device=device)
-        else:
-            src = empty(*args, dtype=dtype or _default_dtype[0], device=device)
+        src = _legacy_new(dtype or _default_dtype[0], args, device)
         _init_from(self, src._storage, src._offset, src._shape, src._strides)
+        self._version = src._version
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -1477,8 +1475,19 @@ class Tensor:
         return self._view()
 
     def __array__(self, dtype=None, copy=None):
-        arr = self.detach().cpu()._view()
+        """numpy's view of this tensor (np.asarray(t), and numpy functions given a tensor)."""
+        if self._requires_grad:  # numpy would compute outside the graph: the gradient is lost
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        arr = self.cpu()._view()
         return arr if dtype is None else arr.astype(dtype)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """What numpy computed from tensors comes back as a tensor, as in PyTorch: np.sin(t),
+        and t + ndarray (which numpy computes, with numpy's promotion: int64 + float32 arrays
+        give float64)."""
+        array = np.asarray(array)
+        return from_numpy(array) if array.dtype in _DTYPE_OF_NUMPY else array
 
     def tolist(self):
         """The elements as (nested) Python lists of Python numbers."""
@@ -1540,9 +1549,13 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self.dim() == 0 and spec:
+        """As PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}", and f"{loss}" gives
+        '0.25', not 'tensor(0.2500)'); others only without a spec, as their repr."""
+        if self.dim() == 0:
             return format(self.item(), spec)
-        return format(repr(self), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return repr(self)
 
     def __reduce_ex__(self, protocol):
         # copy.deepcopy and pickling within one process (multiprocessing) rebuild from an array.
@@ -1567,7 +1580,9 @@ class Tensor:
         if dtype is None:
             prefix = "torch.cuda." if self.is_cuda else "torch."
             return prefix + _LEGACY_NAME[self.dtype]
-        if isinstance(dtype, str) and dtype.removeprefix("torch.").removeprefix("cuda.") in \
+        if isinstance(dtype, _LegacyTensorType):  # t.type(torch.DoubleTensor)
+            dtype = dtype.dtype
+        elif isinstance(dtype, str) and dtype.removeprefix("torch.").removeprefix("cuda.") in \
                 _DTYPE_OF_LEGACY:
             dtype = _DTYPE_OF_LEGACY[dtype.removeprefix("torch.").removeprefix("cuda.")]
         return self.to(as_dtype(dtype))
@@ -1610,6 +1625,43 @@ def _init_from(t: Tensor, storage: Storage, offset: int, shape: tuple, strides: 
     t._grad = t.grad_fn = t._base = None
     t._output_nr = 0
     t._version = [0]
+
+
+def _legacy_new(dt: dtype, args: tuple, dev) -> Tensor:
+    """What the legacy constructors (`Tensor(...)`, `FloatTensor(...)`) make of their arguments:
+    nothing gives an empty tensor, sizes an uninitialised one, a tensor of the same dtype a
+    tensor sharing its memory, anything else (lists, numpy arrays) a copy of the data."""
+    if not args:
+        return empty(0, dtype=dt, device=dev)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not dt or (dev is not None and as_device(dev) != other.device):
+            raise TypeError(f"expected a tensor of dtype {dt} on "
+                            f"{as_device(dev) if dev is not None else other.device}, got one of "
+                            f"dtype {other.dtype} on {other.device}; convert it with .to() first")
+        return other.detach()
+    if len(args) == 1 and not isinstance(args[0], (builtins.int, Size)):
+        return tensor(args[0], dtype=dt, device=dev)
+    return empty(*args, dtype=dt, device=dev)
+
+
+class _LegacyTensorType(type):
+    """The type of `FloatTensor`, `LongTensor`, ...: PyTorch's names from before dtypes, one
+    per dtype (of CPU tensors). Calling one builds a tensor of its dtype, as the legacy
+    constructor does; `isinstance(t, FloatTensor)` asks whether t is a float32 CPU tensor."""
+
+    def __call__(cls, *args, device=None):
+        return _legacy_new(cls.dtype, args, device)
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+
+    def __repr__(cls) -> str:
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+LEGACY_TENSOR_TYPES = {name: _LegacyTensorType(name, (), {"dtype": dt, "is_cuda": False})
+                       for dt, name in _LEGACY_NAME.items()}
 
 
 def _rebuild(arr: np.ndarray, dev: str, requires_grad: bool) -> Tensor:
@@ -1725,6 +1777,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = _scalar_dtype(fill_value) if dtype is None else as_dtype(dtype)
+    check_fits(fill_value, dt)
     t = _new(_size_args((size,) if isinstance(size, builtins.int) else tuple(size)), dt,
              as_device(device))
     kernels(t.device).fill(t._view(), fill_value)
@@ -1862,13 +1915,16 @@ def _check_nested(data, depth: int = 0) -> tuple:
         return tuple(data._shape)
     if isinstance(data, np.ndarray):
         return data.shape
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple, range)):
         shapes = [_check_nested(x, depth + 1) for x in data]
         for s in shapes[1:]:
             if s != shapes[0]:
                 raise ValueError(f"expected sequence of length {shapes[0][0] if shapes[0] else 0} "
                                  f"at dim {depth + 1} (got {s[0] if s else 0})")
         return (len(data),) + (shapes[0] if shapes else ())
+    if isinstance(data, builtins.int) and not -2 ** 63 <= data < 2 ** 63:
+        raise ValueError(f"Overflow when unpacking long long: {data} is outside int64's range "
+                         "[-2**63, 2**63 - 1]")
     if isinstance(data, (builtins.bool, builtins.int, builtins.float, np.number, np.bool_)):
         return ()
     raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
@@ -1896,8 +1952,37 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
         dt = _DTYPE_OF_NUMPY[host.dtype] if dtype is None else as_dtype(dtype)
     else:
         dt = _python_dtype(host) if dtype is None else as_dtype(dtype)
+        _check_python_data_fits(host, dt)
     host = _cast_host(host, dt)
     return _finish(_from_array(_to_device(host, dev), dt, dev), requires_grad)
+
+
+def check_fits(value, dt: dtype) -> None:
+    """PyTorch's rule for a Python number put into an integer tensor (by tensor, full, fill_,
+    an assignment, clamp): it must fit the type, except that a negative integer may wrap into
+    an unsigned one as in two's complement (-1 is 255 in uint8, as a - b computes it). Floats
+    and bools take any number."""
+    if dt.category != INTEGER or isinstance(value, (builtins.bool, np.bool_)):
+        return
+    info = np.iinfo(dt.np_dtype)
+    if isinstance(value, (builtins.int, np.integer)):
+        v = builtins.int(value)
+        fits = v <= info.max and (v >= info.min if info.min < 0 else -v <= info.max)
+    else:
+        fits = info.min <= builtins.float(value) <= info.max  # False for NaN
+    if not fits:
+        number = value.item() if isinstance(value, np.generic) else value
+        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow: "
+                           f"{number!r} is outside [{info.min}, {info.max}]")
+
+
+def _check_python_data_fits(host: np.ndarray, dt: dtype) -> None:
+    """check_fits for every number of a (converted) nested list."""
+    if dt.category == INTEGER and host.size and host.dtype != np.bool_:
+        if host.dtype.kind == "f" and np.isnan(host).any():
+            check_fits(float("nan"), dt)
+        check_fits(host.min(), dt)
+        check_fits(host.max(), dt)
 
 
 def _cast_host(host: np.ndarray, dt: dtype) -> np.ndarray:
