@@ -346,3 +346,27 @@ def test_kl_div_matches_torch():
             compare_loss(lambda a, b: F.kl_div(a, b, reduction=reduction),
                          lambda a, b: TF.kl_div(a, b, reduction=reduction), logp, q,
                          target_grad=False)
+
+
+@pytest.mark.parametrize("case", [
+    lambda L: L.nn.functional.binary_cross_entropy_with_logits(L.zeros(3), L.tensor([0, 1, 1])),
+    lambda L: L.nn.functional.binary_cross_entropy(L.full((3,), 0.5), L.tensor([0, 1, 1])),
+    lambda L: L.nn.functional.binary_cross_entropy(L.full((3,), 0.5),
+                                                   L.zeros(3, dtype=L.float64)),
+    lambda L: L.nn.functional.binary_cross_entropy(L.full((3,), 0.5), L.full((3,), 2.0)),
+    lambda L: L.nn.functional.binary_cross_entropy(L.full((3,), 0.5), L.full((3,), -1.0)),
+])
+def test_binary_cross_entropy_refuses_targets_pytorch_refuses(case):
+    with pytest.raises(RuntimeError):
+        case(torch)
+    with pytest.raises(RuntimeError, match="target"):
+        case(tg)
+
+
+def test_bce_with_logits_returns_the_targets_dtype_as_pytorch():
+    for x_dt, y_dt in (("float32", "float64"), ("float64", "float32")):
+        ours, theirs = (L.nn.functional.binary_cross_entropy_with_logits(
+            L.zeros(3, dtype=getattr(L, x_dt), requires_grad=True),
+            L.zeros(3, dtype=getattr(L, y_dt))) for L in (tg, torch))
+        assert str(ours.dtype) == str(theirs.dtype)
+        ours.backward()

@@ -384,6 +384,9 @@ def test_repr_lists_the_groups():
     assert text.startswith("Adam (\nParameter Group 0\n")
     assert "    lr: 0.01\n" in text and "    betas: (0.9, 0.999)\n" in text
     assert text == repr(torch.optim.Adam([torch.ones(2, requires_grad=True)], lr=0.01))
+    groups = [{"params": [tg.ones(1, requires_grad=True)]} for _ in range(2)]
+    theirs = [{"params": [torch.ones(1, requires_grad=True)]} for _ in range(2)]
+    assert repr(optim.SGD(groups, lr=0.1)) == repr(torch.optim.SGD(theirs, lr=0.1))
 
 
 def test_adam_state_is_created_lazily_and_adagrad_state_eagerly():

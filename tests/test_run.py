@@ -46,6 +46,24 @@ def test_torch_names_resolve_to_our_modules(tmp_path, capsys):
                        "tinygrad_edu.utils.data", "tinygrad_edu.autograd"]
 
 
+def test_submodules_that_old_code_imports_from_are_mapped(tmp_path, capsys):
+    script = write(tmp_path, """
+        from torch.nn.utils import clip_grad_norm_
+        from torch.nn.parameter import Parameter
+        from torch.nn.modules.loss import MSELoss
+        from torch.nn.modules.module import Module
+        from torch.optim.optimizer import Optimizer
+        from torch.autograd import Variable
+        import torch
+        v = Variable(torch.ones(2), requires_grad=True)
+        print(clip_grad_norm_.__module__, issubclass(MSELoss, Module), Optimizer.__name__,
+              v.requires_grad, isinstance(torch.ones(1), Variable), Parameter.__name__)
+    """)
+    assert runner.run_script(str(script)) == 0
+    assert capsys.readouterr().out.split() == ["tinygrad_edu.nn.utils", "True", "Optimizer",
+                                               "True", "True", "Parameter"]
+
+
 def test_the_mapping_is_removed_afterwards(tmp_path):
     import torch as real_torch
     script = write(tmp_path, "import torch\nassert torch.__name__ == 'tinygrad_edu'\n")

@@ -13,6 +13,21 @@ class function:  # torch.autograd.function.Function is the same class
     FunctionCtx = FunctionCtx
 
 
+class _VariableType(type):
+    def __instancecheck__(cls, obj) -> bool:
+        from tinygrad_edu.vector import Tensor
+        return isinstance(obj, Tensor)
+
+
+class Variable(metaclass=_VariableType):
+    """PyTorch's wrapper from before tensors had autograd (0.4), kept by old code:
+    `Variable(t, requires_grad=True)` is now a tensor sharing t's memory, and every tensor is a
+    Variable."""
+
+    def __new__(cls, data, requires_grad: bool = False, volatile: bool = False):
+        return data.detach().requires_grad_(requires_grad)
+
+
 class GradcheckError(RuntimeError):
     """Backward's gradient and the numerical one disagree."""
 

@@ -1550,8 +1550,9 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         """As PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}", and f"{loss}" gives
-        '0.25', not 'tensor(0.2500)'); others only without a spec, as their repr."""
-        if self.dim() == 0:
+        '0.25', not 'tensor(0.2500)'); others (and subclasses: a Parameter) only without a
+        spec, as their repr."""
+        if self.dim() == 0 and type(self) is Tensor:
             return format(self.item(), spec)
         if spec:
             raise TypeError("unsupported format string passed to Tensor.__format__")

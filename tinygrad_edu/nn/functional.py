@@ -921,12 +921,18 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         raise ValueError(f"Using a target size ({target.size()}) that is different to the input "
                          f"size ({input.size()}) is deprecated. Please ensure they have the same "
                          "size.")
+    if not input.dtype.is_floating_point or target.dtype is not input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: the input ({input.dtype}) and the target "
+                           f"({target.dtype}) must have one floating-point dtype; convert the "
+                           "target with .to(input.dtype) (class indices need cross_entropy)")
     if input.numel():
         _check_on_its_device(((input >= 0) & (input <= 1)).all(), _raise_not_probabilities)
+        _check_on_its_device(((target >= 0) & (target <= 1)).all(),
+                             _raise_target_not_probabilities)
     _class_weight_not_differentiable("binary_cross_entropy", weight=weight)
     if weight is not None:
         weight = weight.expand(tg.broadcast_shapes(tuple(weight.shape), tuple(input.shape)))
-    return BinaryCrossEntropy.apply(input, target.to(input.dtype), weight, reduction)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction)
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -977,12 +983,17 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                          f"({input.size()})")
     _class_weight_not_differentiable("binary_cross_entropy_with_logits", weight=weight,
                                      pos_weight=pos_weight)
+    if not target.dtype.is_floating_point:
+        raise RuntimeError(f"binary_cross_entropy_with_logits: the target must be a float tensor "
+                           f"of 0/1 labels or probabilities, got {target.dtype}; convert it with "
+                           ".float()")
     shape = tuple(input.shape)
     if weight is not None:
         weight = weight.expand(tg.broadcast_shapes(tuple(weight.shape), shape))
     if pos_weight is not None:
         pos_weight = pos_weight.expand(tg.broadcast_shapes(tuple(pos_weight.shape), shape))
-    return BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight, pos_weight,
+    # the loss comes out in the target's dtype, as in PyTorch (the cast passes the gradient on)
+    return BinaryCrossEntropyWithLogits.apply(input.to(target.dtype), target, weight, pos_weight,
                                               reduction)
 
 
@@ -1064,6 +1075,10 @@ def _check_on_its_device(passed: Tensor, report) -> None:
 
 def _raise_not_probabilities() -> None:
     raise RuntimeError("all elements of input should be between 0 and 1")
+
+
+def _raise_target_not_probabilities() -> None:
+    raise RuntimeError("all elements of target should be between 0 and 1")
 
 
 def _bad_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
