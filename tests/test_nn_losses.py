@@ -370,3 +370,17 @@ def test_bce_with_logits_returns_the_targets_dtype_as_pytorch():
             L.zeros(3, dtype=getattr(L, y_dt))) for L in (tg, torch))
         assert str(ours.dtype) == str(theirs.dtype)
         ours.backward()
+
+
+def test_zero_losses_and_gradients_print_as_in_pytorch_not_as_minus_zero():
+    printed = []
+    for L in (tg, torch):
+        out = [L.nn.CrossEntropyLoss()(L.zeros(3, 1), L.tensor([0, 0, 0])),
+               L.nn.CrossEntropyLoss(reduction="sum")(L.zeros(3, 1), L.tensor([0, 0, 0])),
+               L.nn.BCELoss(reduction="none")(L.tensor([0.0, 0.5, 1.0]), L.tensor([0.0, 0.0, 1.0]))]
+        x = L.zeros(2, 3, requires_grad=True)
+        L.nn.CrossEntropyLoss(ignore_index=1)(x, L.tensor([1, 0])).backward()
+        a, b = L.zeros(2, requires_grad=True), L.zeros(2, requires_grad=True)
+        L.nn.MSELoss()(a, b).backward()
+        printed.append([repr(t) for t in out + [x.grad, a.grad, b.grad]])
+    assert printed[0] == printed[1]

@@ -805,7 +805,8 @@ class MseLoss(Function):
     def backward(ctx, grad):
         diff, = ctx.saved_tensors
         g = 2 * diff * _grad_scale(grad, ctx.reduction, diff.numel())
-        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None, \
+        # (0 - g, not -g: the target's gradient is 0, not -0, where x = y, as in PyTorch)
+        return g if ctx.needs_input_grad[0] else None, 0 - g if ctx.needs_input_grad[1] else None, \
             None
 
 
@@ -847,7 +848,8 @@ class SmoothL1Loss(Function):
     def backward(ctx, grad):
         d, small = ctx.saved_tensors
         g = tg.where(small, d / ctx.beta, d.sign()) * _grad_scale(grad, ctx.reduction, d.numel())
-        return g if ctx.needs_input_grad[0] else None, -g if ctx.needs_input_grad[1] else None, \
+        # (0 - g, not -g: the target's gradient is 0, not -0, where x = y, as in PyTorch)
+        return g if ctx.needs_input_grad[0] else None, 0 - g if ctx.needs_input_grad[1] else None, \
             None, None
 
 
@@ -884,7 +886,7 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, y, weight, reduction):
         log_x, log_1mx = x.log().clamp(min=_LOG_FLOOR), (1 - x).log().clamp(min=_LOG_FLOOR)
-        loss = -(y * log_x + (1 - y) * log_1mx)
+        loss = (y - 1) * log_1mx - y * log_x  # (ordered as PyTorch's: 0, not -0, at x = y = 0)
         if weight is not None:
             loss = loss * weight
         ctx.save_for_backward(x, y, weight)
@@ -1031,12 +1033,14 @@ class NllLoss(Function):
         picked = Gather.apply(rows, 1, t.unsqueeze(1)).reshape(-1)
         losses = picked if w is None else picked * w  # the loss is -losses
         total = t.shape[0] if w is None else w.sum()
+        # (the minus goes on the elements before the sum, as in PyTorch: a sum of -0.0 losses
+        # is 0.0, where minus a sum of 0.0 would print as -0.)
         if reduction == "none":
             out = (-losses).reshape(tuple(target.shape))
         elif reduction == "sum":
-            out = -losses.sum()
+            out = (-losses).sum()
         else:
-            out = losses.sum() / -total
+            out = (-losses).sum() / total
         ctx.save_for_backward(t, w, total if w is not None else None)
         ctx.total, ctx.x_shape, ctx.reduction = total, tuple(x.shape), reduction
         return out
@@ -1049,7 +1053,8 @@ class NllLoss(Function):
         g = grad.reshape(-1) if ctx.reduction == "none" else grad
         if ctx.reduction == "mean":
             g = g / total
-        coef = -g if w is None else -g * w  # (rows,) or a scalar for all rows
+        # (rows,) or a scalar for all rows; 0 - (g w) keeps an ignored row's 0 a 0, not -0.
+        coef = -g if w is None else 0 - g * w
         rows = t.shape[0]
         n_classes = ctx.x_shape[1] if len(ctx.x_shape) >= 2 else ctx.x_shape[0]
         gx = tg.zeros((rows, n_classes), dtype=grad.dtype, device=grad.device)
