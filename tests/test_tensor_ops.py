@@ -602,3 +602,37 @@ def test_numpy_functions_of_tensors_give_tensors_but_not_for_graph_tensors():
     for L in (torch, tg):
         with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
             L.ones(2, requires_grad=True) * np.ones(2)
+
+
+@pytest.mark.parametrize("write", [
+    lambda L, x: x.expand(2, 3).add_(1), lambda L, x: x.expand(2, 3).mul_(L.ones(2, 3)),
+    lambda L, x: x.expand(2, 3).copy_(L.zeros(2, 3)), lambda L, x: x.expand(2, 3).clamp_(0, 1),
+    lambda L, x: x.expand(2, 3).uniform_(),
+    lambda L, x: x.view(-1)[1:].add_(x.view(-1)[:-1]),           # partial overlap
+    lambda L, x: x.view(-1)[1:].copy_(x.view(-1)[:-1]),
+    lambda L, x: x.view(-1).__setitem__(slice(1, None), x.view(-1)[:-1]),
+    lambda L, x: x.reshape(3, 1).expand(3, 3).contiguous().copy_(
+        x.reshape(3, 1).expand(3, 3).contiguous().t()),             # (separate storages: fine)
+])
+def test_writes_whose_result_depends_on_element_order_are_refused_as_in_pytorch(write):
+    outcome = []
+    for L in (torch, tg):
+        x = L.arange(3.0).reshape(1, 3)
+        try:
+            write(L, x)
+            outcome.append(x.tolist())
+        except RuntimeError as e:
+            outcome.append(str(e).split(".")[0])
+    assert outcome[0] == outcome[1]
+
+
+def test_full_overlap_and_disjoint_views_are_fine():
+    for L in (torch, tg):
+        x = L.arange(6.0)
+        x.add_(x)
+        x[::2].copy_(x[1::2])   # not a run of memory: allowed, and disjoint
+        x[:2].copy_(x[3:5])
+        y = L.arange(4.0).reshape(2, 2)
+        with pytest.raises(RuntimeError, match="some elements of the input tensor"):
+            y.copy_(y.t())      # the same memory in another order
+        assert x.tolist() == [6.0, 10.0, 6.0, 6.0, 10.0, 10.0]

@@ -3015,6 +3015,47 @@ def _check_inplace(self: Tensor) -> None:
                            "operation.")
 
 
+def _check_no_overlap(out: Tensor, *inputs) -> None:
+    """Refuse, as PyTorch does, a write whose result would depend on the order in which the
+    elements are written: into a tensor some of whose elements share memory (an expand's
+    stride 0), or from an input that partly overlaps the output (b[1:] = b[:-1] would smear
+    b[0] along). A full overlap (x += x: each element reads itself) is fine."""
+    for n, st in zip(out._shape, out._strides):
+        if st == 0 and n > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+    for x in inputs:
+        if isinstance(x, Tensor) and x._storage is out._storage and _partly_overlap(out, x):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                               "written-to tensor refer to a single memory location. Please "
+                               "clone() the tensor before performing the operation.")
+
+
+def _partly_overlap(a: Tensor, b: Tensor) -> bool:
+    """Do two views of one storage share some elements without being the same elements in the
+    same order? Decided, as in PyTorch, only for views that each fill a run of memory with no
+    gaps (anything else — every other element, say — is given the benefit of the doubt)."""
+    if a is b or not (a.numel() and b.numel() and _dense(a) and _dense(b)):
+        return False
+    a_end, b_end = a._offset + a.numel(), b._offset + b.numel()
+    if (a._offset, a_end) == (b._offset, b_end):
+        return a._strides != b._strides   # the same run, in another order (x and x.t())
+    return a._offset < b_end and b._offset < a_end
+
+
+def _dense(t: Tensor) -> bool:
+    """Does t cover a run of memory exactly, in some order of its dimensions (a permutation of
+    a contiguous tensor)?"""
+    dims = sorted((st, n) for n, st in zip(t._shape, t._strides) if n != 1)
+    expected = 1
+    for st, n in dims:
+        if st != expected:
+            return False
+        expected *= n
+    return True
+
+
 def _needs_graph(self: Tensor, args) -> bool:
     if not _grad_enabled[0]:
         return False
@@ -3034,6 +3075,7 @@ def _inplace(self: Tensor, compute, *args) -> Tensor:
     view, its base records a CopySlices node).
     """
     _check_inplace(self)
+    _check_no_overlap(self)  # (compute works out of place: no input can overlap the output)
     if not _needs_graph(self, args):
         prev = _grad_enabled[0]
         _grad_enabled[0] = False
@@ -3129,6 +3171,7 @@ def _fast_binary_inplace(self: Tensor, op: str, other) -> bool:
                                f"{list(broadcast_shapes(self._shape, other._shape))}")
     elif not isinstance(other, Number):
         return False
+    _check_no_overlap(self, other)
     arr = self._view()
     _k(self).binary(op, arr, _operand(other, dt, self._shape, self._storage.device), arr)
     self._version[0] += 1
@@ -3208,6 +3251,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         return _inplace(self, lambda s, x: x.to(s.dtype, s.device).expand(s._shape) + s * 0, src)
     if src.device != self.device:
         src = src.to(self.device)
+    _check_no_overlap(self, src)
     _k(self).copy(_operand(src, src.dtype, shape, self.device), self._view())
     self._version[0] += 1
     return self
@@ -3261,6 +3305,7 @@ def _random_upper_bound(dt: V.dtype) -> int:
 def _fill_random(self: Tensor, draw) -> Tensor:
     """Write random numbers into self's elements: `draw(kernels, out)` runs a random primitive
     of self's device on them (or copies ones already made there)."""
+    _check_no_overlap(self)
     draw(_k(self), self._view())
     self._version[0] += 1
     return self
