@@ -317,6 +317,13 @@ def test_save_to_a_directory_fails_cleanly(tmp_path):
     assert os.listdir(tmp_path) == ["d"] and os.listdir(tmp_path / "d") == []
 
 
+def test_save_into_a_missing_directory_names_it(tmp_path):
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(RuntimeError, match=f"Parent directory {missing} does not exist"):
+        tg.save(tg.ones(2), missing / "x.pt")
+    assert not (tmp_path / "no").exists()
+
+
 def test_bad_targets_raise_type_error(tmp_path):
     with open(tmp_path / "t.txt", "w") as f:
         with pytest.raises(TypeError, match="binary file"):

@@ -758,6 +758,11 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
 divide = true_divide = div
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """PyTorch raises RuntimeError("ZeroDivisionError") here; Python code expects
+    ZeroDivisionError: this is both."""
+
+
 def _check_int_division(op: str, a, b) -> None:
     """Integer division by zero would crash a compiled kernel: refuse it here."""
     dt = result_type(a, b)
@@ -765,7 +770,7 @@ def _check_int_division(op: str, a, b) -> None:
         return
     zero = (b == 0) if isinstance(b, Number) else builtins.bool((b == 0).any())
     if zero:
-        raise ZeroDivisionError(f"{op}: integer division by zero")
+        raise IntegerDivisionByZero(f"ZeroDivisionError: {op}: integer division by zero")
 
 
 def floor_divide(input, other) -> Tensor:
@@ -2447,12 +2452,16 @@ class Gather(Function):
         return Scatter.apply(g, ctx.dim, index, grad, "add"), None, None
 
 
-def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from: Tensor | None):
-    """Validate an index tensor for gather/scatter: int64, same rank, every value in range."""
+def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int,
+                        sizes_from: Tensor | None) -> Tensor:
+    """Validate an index tensor for gather/scatter: int64 or int32 (returned as int64, what the
+    kernels take), same rank, every value in range."""
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is V.int32:
+        index = index.to(int64)
     if index.dtype is not int64:
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {index.dtype}")
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype}")
     if index.dim() != x.dim() and not (index.dim() <= 1 and x.dim() <= 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as "
                            f"{'input' if op == 'gather' else 'self'} tensor ({index.dim()} vs "
@@ -2469,6 +2478,7 @@ def _check_index_tensor(op: str, index: Tensor, x: Tensor, dim: int, sizes_from:
     # PyTorch reports gather's and scatter's bad indices as RuntimeError (index_select's as
     # IndexError), so that is what code written for it catches
     _check_range(op, index, dim, x._shape[dim] if x.dim() else 1, RuntimeError)
+    return index
 
 
 def _check_range(op: str, index: Tensor, dim: int, n: int, error: type = IndexError) -> None:
@@ -2511,7 +2521,7 @@ def _narrow_to_index(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Pick, along `dim`, the elements named by `index`: out[i][j] = input[index[i][j]][j]."""
     d = _wrap_dim(dim, input.dim())
-    _check_index_tensor("gather", index, input, d, None)
+    index = _check_index_tensor("gather", index, input, d, None)
     _same_device(input, index)
     return Gather.apply(input, d, index)
 
@@ -2577,7 +2587,8 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     d = _wrap_dim(dim, input.dim())
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce!r}")
-    _check_index_tensor("scatter", index, input, d, src if isinstance(src, Tensor) else None)
+    index = _check_index_tensor("scatter", index, input, d,
+                                src if isinstance(src, Tensor) else None)
     if isinstance(src, Tensor):
         _same_device(input, index, src)
         if src.dtype is not input.dtype:

@@ -206,6 +206,8 @@ def atomic_write(path, write) -> None:
     fsync before it makes sure the new bytes are on disk before the name points at them.
     """
     directory, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(directory):  # say so, rather than name the temporary file
+        raise RuntimeError(f"Parent directory {directory} does not exist (saving to {path}).")
     tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
     try:
         with open(tmp, "xb") as out:  # "x": never clobber anything, and honour the umask
