@@ -58,6 +58,11 @@ CASES = [
     ("SGD", dict(lr=0.1), "ReduceLROnPlateau",
      dict(mode="max", threshold_mode="abs", patience=2, threshold=0.01, factor=0.3)),
     ("SGD", dict(lr=0.1), "ReduceLROnPlateau", dict(patience=0, eps=0.04)),
+    ("SGD", dict(lr=0.1), "LinearLR", dict(start_factor=0.1, total_iters=20)),
+    ("SGD", dict(lr=0.1), "LinearLR", dict(start_factor=1.0, end_factor=0.05, total_iters=50)),
+    ("SGD", dict(lr=0.1), "ConstantLR", dict(factor=0.25, total_iters=10)),
+    ("SGD", dict(lr=0.1), "PolynomialLR", dict(total_iters=60, power=2.0)),
+    ("SGD", dict(lr=0.1), "MultiplicativeLR", dict(lr_lambda=lambda e: 0.97)),
 ]
 
 
@@ -74,7 +79,10 @@ def test_rates_match_pytorch_for_100_steps(case):
 @pytest.mark.parametrize("name,kwargs", [("StepLR", dict(step_size=3, gamma=0.5)),
                                          ("MultiStepLR", dict(milestones=[2, 5, 5])),
                                          ("ExponentialLR", dict(gamma=0.9)),
-                                         ("CosineAnnealingLR", dict(T_max=10, eta_min=0.01))])
+                                         ("CosineAnnealingLR", dict(T_max=10, eta_min=0.01)),
+                                         ("LinearLR", dict(start_factor=0.2, total_iters=5)),
+                                         ("ConstantLR", dict(factor=0.5, total_iters=5)),
+                                         ("PolynomialLR", dict(total_iters=9, power=0.5))])
 def test_step_with_an_epoch_uses_the_closed_form(name, kwargs):
     def run(lib):
         opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
@@ -207,3 +215,41 @@ def test_cosine_formula_is_the_closed_form_within_rounding():
         sched.step()
         closed = 0.02 + (0.2 - 0.02) * (1 + math.cos(math.pi * t / 25)) / 2
         assert sched.get_last_lr()[0] == pytest.approx(closed, rel=1e-9, abs=1e-12)
+
+
+def test_sequential_lr_warm_up_then_cosine_matches_pytorch():
+    """Linear warm-up, then cosine decay (the guides' default), and a three-stage chain."""
+    def run(lib, stages):
+        a, b = lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+        schedulers, milestones = stages(lib.optim.lr_scheduler, opt)
+        sched = lib.optim.lr_scheduler.SequentialLR(opt, schedulers, milestones=milestones)
+        rows = [list(sched.get_last_lr())]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(40):
+                opt.step()
+                sched.step()
+                rows.append(list(sched.get_last_lr()) + [g["lr"] for g in opt.param_groups])
+        return rows, sched.state_dict()["last_epoch"]
+    warm_cosine = lambda S, o: ([S.LinearLR(o, 0.01, total_iters=5), S.CosineAnnealingLR(o, 30)],
+                                [5])
+    chain = lambda S, o: ([S.ConstantLR(o, 0.5, 3), S.ExponentialLR(o, 0.9), S.StepLR(o, 4)],
+                          [3, 12])
+    for stages in (warm_cosine, chain):
+        (ours, epoch), (theirs, their_epoch) = run(tg, stages), run(torch, stages)
+        assert epoch == their_epoch
+        for row_ours, row_theirs in zip(ours, theirs):
+            assert row_ours == pytest.approx(row_theirs, rel=1e-12, abs=1e-15)
+
+
+def test_sequential_lr_checks_its_arguments():
+    opt = tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+    other = tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+    S = lr_scheduler
+    with pytest.raises(ValueError, match="one more than the number of milestone"):
+        S.SequentialLR(opt, [S.ConstantLR(opt), S.ExponentialLR(opt, 0.9)], milestones=[])
+    with pytest.raises(ValueError, match="same optimizer"):
+        S.SequentialLR(opt, [S.ConstantLR(opt), S.ExponentialLR(other, 0.9)], milestones=[2])
+    with pytest.raises(ValueError, match="Starting multiplicative factor"):
+        S.LinearLR(opt, start_factor=0)
