@@ -347,8 +347,8 @@ class SequentialLR(LRScheduler):
                                  f"optimizer, but got scheduler {type(scheduler).__name__} at "
                                  f"index {i} with another optimizer.")
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError("Sequential Schedulers expects number of schedulers provided to be one "
-                             f"more than the number of milestone points, but got number of "
+            raise ValueError("Sequential Schedulers expects number of schedulers provided to be "
+                             f"one more than the number of milestone points, but got number of "
                              f"schedulers {len(schedulers)} and the number of milestones to be "
                              f"equal to {len(milestones)}")
         self._schedulers, self._milestones = schedulers, milestones
