@@ -475,7 +475,8 @@ def round(input: Tensor, decimals: int = 0) -> Tensor:
 
 
 def square(input: Tensor) -> Tensor:
-    return input * input
+    """input ** 2 (a PowBackward0 node, as in PyTorch)."""
+    return pow(input, 2)
 
 
 def logical_not(input: Tensor) -> Tensor:
@@ -3423,6 +3424,12 @@ def _not_implemented_for_other(fn, arrays: bool = False):
     return method
 
 
+def _rtruediv(self, number):
+    """number / tensor, computed as PyTorch computes it: reciprocal(tensor) * number (so the
+    graph shows MulBackward0 over ReciprocalBackward0, and the values agree to the last bit)."""
+    return reciprocal(self) * number
+
+
 def _pow_op(self, exponent):
     return pow(self, exponent)
 
@@ -3451,7 +3458,7 @@ OPERATORS = {
     "__add__": _arithmetic(Add), "__radd__": _arithmetic(Add, True), "__iadd__": _T(add_),
     "__sub__": _arithmetic(Sub), "__rsub__": _arithmetic(Rsub, True), "__isub__": _T(sub_),
     "__mul__": _arithmetic(Mul), "__rmul__": _arithmetic(Mul, True), "__imul__": _T(mul_),
-    "__truediv__": _arithmetic(Div), "__rtruediv__": _arithmetic(Div, True),
+    "__truediv__": _arithmetic(Div), "__rtruediv__": _T(_rtruediv),
     "__itruediv__": _T(div_),
     "__floordiv__": _T(floor_divide), "__rfloordiv__": _T(_reflect(floor_divide)),
     "__mod__": _T(remainder), "__rmod__": _T(_reflect(remainder)),
