@@ -384,3 +384,8 @@ def test_zero_losses_and_gradients_print_as_in_pytorch_not_as_minus_zero():
         L.nn.MSELoss()(a, b).backward()
         printed.append([repr(t) for t in out + [x.grad, a.grad, b.grad]])
     assert printed[0] == printed[1]
+
+
+def test_probability_targets_of_the_wrong_shape_say_so():
+    with pytest.raises(RuntimeError, match=r"must have the input's shape \[2, 3\], got \[2, 4\]"):
+        nn.CrossEntropyLoss()(tg.zeros(2, 3), tg.zeros(2, 4))

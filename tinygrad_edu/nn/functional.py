@@ -1187,6 +1187,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if target.shape == input.shape:
         return _cross_entropy_probs(input, target, weight, ignore_index, reduction,
                                     label_smoothing, class_dim)
+    if target.dtype.is_floating_point and target.dim() == input.dim():
+        index_shape = list(input.shape[:class_dim]) + list(input.shape[class_dim + 1:])
+        raise RuntimeError(f"cross_entropy: class-probability targets must have the input's "
+                           f"shape {list(input.shape)}, got {list(target.shape)} (class-index "
+                           f"targets are integers of shape {index_shape})")
     c, maybe_ignored = _check_class_targets("cross_entropy", input, target, weight,
                                             ignore_index)
     _class_weight_not_differentiable("cross_entropy", weight=weight)
