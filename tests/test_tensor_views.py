@@ -215,3 +215,16 @@ def test_an_out_of_range_int_index_names_its_position():
         x[0, 3]
     with pytest.raises(IndexError, match="index 3 is out of bounds for dimension 2 with size 3"):
         x[None, 0, 3]
+
+
+def test_a_read_only_numpy_array_is_shared_but_not_written():
+    a = np.ones(3)
+    a.flags.writeable = False
+    with pytest.warns(UserWarning, match="not writable"):
+        t = tg.from_numpy(a)
+    assert (t * 2).tolist() == [2.0, 2.0, 2.0]
+    for write in (lambda: t.add_(1), lambda: t.__setitem__(0, 5.0), lambda: t.zero_(),
+                  lambda: t.uniform_(), lambda: t.__setitem__(tg.tensor([0]), 5.0)):
+        with pytest.raises(RuntimeError, match="read-only"):
+            write()
+    assert a.tolist() == [1.0, 1.0, 1.0]

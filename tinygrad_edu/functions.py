@@ -3025,6 +3025,10 @@ def _check_inplace(self: Tensor) -> None:
     if _grad_enabled[0] and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
+    flags = getattr(self._storage._data, "flags", None)  # (numpy's; a CUDA array has none)
+    if flags is not None and not flags.writeable:
+        raise RuntimeError("this tensor's memory is read-only: it shares a non-writable numpy "
+                           "array (from_numpy); copy the array, or make it writable, first")
 
 
 def _check_no_overlap(out: Tensor, *inputs) -> None:
@@ -3317,6 +3321,7 @@ def _random_upper_bound(dt: V.dtype) -> int:
 def _fill_random(self: Tensor, draw) -> Tensor:
     """Write random numbers into self's elements: `draw(kernels, out)` runs a random primitive
     of self's device on them (or copies ones already made there)."""
+    _check_inplace(self)
     _check_no_overlap(self)
     draw(_k(self), self._view())
     self._version[0] += 1

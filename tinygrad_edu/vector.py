@@ -2011,6 +2011,11 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     if arr.dtype not in _DTYPE_OF_NUMPY:
         raise TypeError(f"can't convert np.ndarray of type {arr.dtype}. The only supported types "
                         "are: float64, float32, int64, int32, int16, uint8, and bool.")
+    if not arr.flags.writeable:  # shared all the same, as PyTorch does; writes will be refused
+        warnings.warn("The given NumPy array is not writable: the tensor shares its memory, so "
+                      "in-place operations on it will fail. Copy the array (or make it "
+                      "writable) first if you need to change the tensor.", UserWarning,
+                      stacklevel=2)
     itemsize = arr.itemsize
     if any(s < 0 for s in arr.strides):
         raise ValueError("At least one stride in the given numpy array is negative, and tensors "
