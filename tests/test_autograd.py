@@ -401,3 +401,19 @@ def test_changing_a_saved_output_in_place_names_the_node_that_made_it():
     with pytest.raises(RuntimeError, match="which is output 0 of ExpBackward0, is at version 1; "
                                            "expected version 0"):
         y.sum().backward()
+
+
+def test_std_of_a_constant_has_zero_gradient_and_var_std_nodes_have_pytorchs_names():
+    """PyTorch takes d std/dx as 0 where std = 0 (the chain rule through sqrt gives 0/0)."""
+    grads = []
+    for L in (torch, tg):
+        x = L.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], dtype=L.float64, requires_grad=True)
+        s, v = x.std(1), x.var(0, correction=0)
+        assert (s.grad_fn.name(), v.grad_fn.name()) == ("StdBackward0", "VarBackward0")
+        (s.sum() + v.sum()).backward()
+        g, = L.autograd.grad(x.std(0).sum(), x, create_graph=True)
+        g2, = L.autograd.grad((g * g).sum(), x)
+        grads.append((x.grad, g2))
+    assert not tg.isnan(grads[1][0]).any()
+    for ours, theirs in zip(grads[1], grads[0]):
+        assert_same(ours, theirs)

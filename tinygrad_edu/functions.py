@@ -1299,18 +1299,74 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
     if isinstance(dim, builtins.bool):  # var(x, False): the old `unbiased` positional form
         unbiased, dim = dim, None
     _require_float(input, "var")
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    dims = _reduce_dims(input, dim)
-    n = math.prod(input._shape[d] for d in dims)
-    centered = input - input.mean(dims, keepdim=True)
-    return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+    return Var.apply(input, *_var_args(input, dim, unbiased, correction), keepdim)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """The standard deviation: the square root of `var`."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    if isinstance(dim, builtins.bool):
+        unbiased, dim = dim, None
+    _require_float(input, "std")
+    return Std.apply(input, *_var_args(input, dim, unbiased, correction), keepdim)
+
+
+def _var_args(x: Tensor, dim, unbiased, correction) -> tuple:
+    """(dims, divisor n - correction) of var/std; correction 1 (unbiased) by default."""
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    dims = _reduce_dims(x, dim)
+    return dims, builtins.max(math.prod(x._shape[d] for d in dims) - correction, 0)
+
+
+def _variance(x: Tensor, dims: tuple, divisor: int, keepdim: bool) -> Tensor:
+    centered = x - x.mean(dims, keepdim=True)
+    return (centered * centered).sum(dims, keepdim=keepdim) / divisor
+
+
+def _variance_grad(g: Tensor, x: Tensor, dims: tuple, divisor: int, keepdim: bool) -> Tensor:
+    """dL/dx = g 2 (x - mean) / divisor: the mean's own derivative drops out, as the centered
+    values sum to 0. (The mean is recomputed from x so that a second derivative sees it.)"""
+    if not keepdim and dims:
+        g = g.reshape(_kept_shape(x._shape, dims))
+    scale = 2.0 / divisor if divisor else math.inf   # 0 * inf: nan, as the variance itself
+    return g * scale * (x - x.mean(dims, keepdim=True))
+
+
+class Var(Function):
+    """v = sum (x - mean)^2 / (n - correction) over dims;
+    dv/dx = 2 (x - mean) / (n - correction)"""
+    backward_name = "VarBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, divisor, keepdim):
+        ctx.save_for_backward(x)
+        ctx.dims, ctx.divisor, ctx.keepdim = dims, divisor, keepdim
+        return _variance(x, dims, divisor, keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return _variance_grad(grad, x, ctx.dims, ctx.divisor, ctx.keepdim), None, None, None
+
+
+class Std(Function):
+    """s = sqrt(var);  ds/dx = dvar/dx / (2 s), taken as 0 where s = 0 (a constant input), as
+    PyTorch does (the plain chain rule would give 0/0)"""
+    backward_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, divisor, keepdim):
+        s = _variance(x, dims, divisor, keepdim).sqrt()
+        ctx.save_for_backward(x, s)
+        ctx.dims, ctx.divisor, ctx.keepdim = dims, divisor, keepdim
+        return s
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, s = ctx.saved_tensors
+        g = where(s == 0, zeros_like(grad), grad / (2 * s))
+        return _variance_grad(g, x, ctx.dims, ctx.divisor, ctx.keepdim), None, None, None
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
