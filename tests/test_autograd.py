@@ -417,3 +417,19 @@ def test_std_of_a_constant_has_zero_gradient_and_var_std_nodes_have_pytorchs_nam
     assert not tg.isnan(grads[1][0]).any()
     for ours, theirs in zip(grads[1], grads[0]):
         assert_same(ours, theirs)
+
+
+@pytest.mark.parametrize("p", [2, "fro", 3, 0.5])
+def test_norm_of_a_zero_vector_has_zero_gradient_as_in_pytorch(p):
+    grads = []
+    for L in (torch, tg):
+        x = L.tensor([[0.0, 0.0], [3.0, -4.0]], dtype=L.float64, requires_grad=True)
+        y = x.norm(p=p, dim=1) if p != "fro" else x.norm(dim=1)
+        assert y.grad_fn.name() == "LinalgVectorNormBackward0"
+        y.sum().backward()
+        z = L.tensor([[1.0, 2.0], [3.0, -4.0]], dtype=L.float64, requires_grad=True)
+        g, = L.autograd.grad(z.norm(p=p if p != "fro" else 2).sum(), z, create_graph=True)
+        g2, = L.autograd.grad((g * g * z).sum(), z)
+        grads.append((x.grad, g2))
+    for ours, theirs in zip(grads[1], grads[0]):
+        assert_same(ours, theirs)

@@ -1390,13 +1390,45 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm (default 2, "fro") of the elements, over `dim` if given."""
-    if p in ("fro", 2, 2.0):
-        return (input * input).sum(dim, keepdim=keepdim).sqrt()
     if p in (float("inf"), "inf"):
         return input.abs().amax(dim if dim is not None else (), keepdim=keepdim)
     if p == 1:
         return input.abs().sum(dim, keepdim=keepdim)
-    return (input.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+    p = 2 if p == "fro" else p
+    if not isinstance(p, (builtins.int, builtins.float)) or p <= 0:
+        raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
+    _require_float(input, "norm")
+    return VectorNorm.apply(input, p, _reduce_dims(input, dim), keepdim)
+
+
+class VectorNorm(Function):
+    """n = (sum |x|^p)^(1/p) over dims (p > 0 finite);
+    dn/dx = sgn(x) |x|^(p-1) / n^(p-1)  (x / n for p = 2), taken as 0 where n = 0, as in
+    PyTorch (the chain rule through the root would give 0/0 at a zero vector)"""
+    backward_name = "LinalgVectorNormBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        n = (x * x).sum(dims, keepdim=keepdim).sqrt() if p == 2 else \
+            (x.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(x, n)
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        return n
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, n = ctx.saved_tensors
+        p = ctx.p
+        if not ctx.keepdim and ctx.dims:
+            kept = _kept_shape(x._shape, ctx.dims)
+            grad, n = grad.reshape(kept), n.reshape(kept)
+        scale = where(n == 0, zeros_like(n), grad / (n if p == 2 else n ** (p - 1)))
+        if p == 2:
+            return x * scale, None, None, None
+        powered = x.abs() ** (p - 1)
+        if p < 1:  # |x|^(p-1) is infinite at 0, where the gradient is 0
+            powered = where(x == 0, zeros_like(powered), powered)
+        return x.sign() * powered * scale, None, None, None
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
