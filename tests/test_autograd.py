@@ -433,3 +433,33 @@ def test_norm_of_a_zero_vector_has_zero_gradient_as_in_pytorch(p):
         grads.append((x.grad, g2))
     for ours, theirs in zip(grads[1], grads[0]):
         assert_same(ours, theirs)
+
+
+_AT_SPECIAL_POINTS = {
+    "abs": lambda L, x: x.abs(), "sqrt": lambda L, x: x.abs().sqrt(),
+    "relu": lambda L, x: x.relu(), "clamp": lambda L, x: x.clamp(0, 1),
+    "pow0.5": lambda L, x: x.abs() ** 0.5, "pow0": lambda L, x: x ** 0,
+    "x**x": lambda L, x: x.abs() ** x, "max": lambda L, x: x.max(), "amax": lambda L, x: x.amax(1),
+    "max1": lambda L, x: x.max(1).values, "median": lambda L, x: x.median(),
+    "prod": lambda L, x: x.prod(), "cumprod": lambda L, x: x.cumprod(1),
+    "norm1": lambda L, x: x.norm(1), "norminf": lambda L, x: x.norm(float("inf")),
+    "std": lambda L, x: x.std(1), "maximum": lambda L, x: L.maximum(x, L.zeros_like(x)),
+    "normalize": lambda L, x: L.nn.functional.normalize(x, dim=1),
+    "cosine": lambda L, x: L.nn.functional.cosine_similarity(x, x * 2, dim=1),
+    "smooth_l1": lambda L, x: L.nn.functional.smooth_l1_loss(x, L.zeros_like(x)),
+    "layer_norm": lambda L, x: L.nn.functional.layer_norm(x, (3,)),
+    "atan2": lambda L, x: L.atan2(x, L.zeros_like(x)),
+    "hardtanh": lambda L, x: L.nn.functional.hardtanh(x),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_AT_SPECIAL_POINTS))
+def test_gradients_at_zeros_and_ties_match_pytorch(op):
+    """Where a formula meets 0/0 or a tie, PyTorch picks a value (0, or a share of the
+    gradient); NaN or a different pick there would silently break training."""
+    grads = []
+    for L in (torch, tg):
+        x = L.tensor([[0.0, 0.0, 1.0], [-1.0, 2.0, 0.0]], dtype=L.float64, requires_grad=True)
+        _AT_SPECIAL_POINTS[op](L, x).sum().backward()
+        grads.append(x.grad)
+    assert_same(grads[1], grads[0])

@@ -639,8 +639,8 @@ class Pow(BinaryFunction):
     def derivative(grad, a, b, z, needs):
         ga = gb = None
         if needs[0]:
-            if isinstance(b, Tensor):
-                ga = grad * b * a ** (b - 1)
+            if isinstance(b, Tensor):  # 0 where b = 0 (not 0 * 0^-1 = NaN at a = 0), as PyTorch
+                ga = where(b == 0, zeros_like(z), grad * b * a ** (b - 1))
             elif b == 0:
                 ga = grad * 0.0
             elif b == 2:  # the square of a loss: skip computing a ** 1
@@ -702,7 +702,8 @@ class Atan2(BinaryFunction):
     @staticmethod
     def derivative(grad, a, b, z, needs):
         r2 = a * a + b * b
-        return (grad * b / r2 if needs[0] else None), (-grad * a / r2 if needs[1] else None)
+        inv = where(r2 == 0, zeros_like(r2), r2.reciprocal())  # 0 at (0, 0), as PyTorch's
+        return (grad * b * inv if needs[0] else None), (-grad * a * inv if needs[1] else None)
 
 
 def _binary_args(name: str, a, b) -> None:
@@ -2848,10 +2849,28 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False,
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """The lower median (as PyTorch: the ((n-1)//2)-th smallest)."""
     if dim is None:
-        flat = input.reshape(-1)
-        return kthvalue(flat, (flat.numel() - 1) // 2 + 1, 0).values
+        return MedianAll.apply(input)
     n = input._shape[_wrap_dim(dim, input.dim())]
     return kthvalue(input, (n - 1) // 2 + 1, dim, keepdim, _result=return_types_median)
+
+
+class MedianAll(Function):
+    """m = the lower median of all the elements;  dm/dx: the gradient shared evenly by the
+    elements equal to m (as PyTorch's, rather than all of it to one of them)"""
+    backward_name = "MedianBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        flat = x.reshape(-1)
+        m = kthvalue(flat, (flat.numel() - 1) // 2 + 1, 0).values
+        ctx.save_for_backward(x, m)
+        return m
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, m = ctx.saved_tensors
+        ties = x == m
+        return where(ties, grad / ties.sum(), zeros_like(x))
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
