@@ -3132,8 +3132,8 @@ def _check_inplace(self: Tensor) -> None:
     if _grad_enabled[0] and self._requires_grad and self.grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
-    flags = getattr(self._storage._data, "flags", None)  # (numpy's; a CUDA array has none)
-    if flags is not None and not flags.writeable:
+    data = self._storage._data
+    if type(data) is np.ndarray and not data.flags.writeable:  # (CUDA memory is never read-only)
         raise RuntimeError("this tensor's memory is read-only: it shares a non-writable numpy "
                            "array (from_numpy); copy the array, or make it writable, first")
 
