@@ -471,3 +471,44 @@ def test_subclass_repr_and_extra_repr():
     assert repr(WithExtra()) == ("WithExtra(\n  scale=2\n  (inner): Linear(in_features=2, "
                                  "out_features=2, bias=True)\n)")
     assert repr(SubclassNet()).startswith("SubclassNet(\n  (hidden_linear): Linear(")
+
+
+def _hooked_run(L):
+    """A Sequential with full backward hooks (and a pre-hook doubling a grad_output) on its
+    layers and itself; what the hooks saw, and the gradients after two backward passes."""
+    lin, act, out = L.nn.Linear(2, 3), L.nn.Tanh(), L.nn.Linear(3, 1)
+    with L.no_grad():
+        for m in (lin, out):
+            m.weight.copy_(L.arange(m.weight.numel(), dtype=L.float32).reshape(m.weight.shape)
+                           / 10 - 0.2)
+            m.bias.fill_(0.1)
+    model, seen = L.nn.Sequential(lin, act, out), []
+
+    def hook(name):
+        def record(module, grad_input, grad_output):
+            seen.append((name, [None if g is None else g.tolist() for g in grad_input],
+                         [None if g is None else g.tolist() for g in grad_output]))
+        return record
+    handle = lin.register_full_backward_hook(hook("lin"))
+    act.register_full_backward_hook(hook("act"))
+    model.register_full_backward_hook(hook("model"))
+    out.register_full_backward_pre_hook(lambda m, grad_output: (grad_output[0] * 2,))
+    y = model(L.tensor([[1.0, -1.0], [0.5, 2.0]]))
+    with pytest.warns(UserWarning, match="no inputs require gradients"):
+        y.sum().backward()
+    x = L.tensor([[1.0, -1.0]], requires_grad=True)
+    act.register_full_backward_hook(lambda m, grad_input, grad_output: (grad_input[0] * 0 + 1,))
+    model(x).sum().backward()
+    handle.remove()
+    model(x.detach().requires_grad_()).sum().backward()
+    return seen, lin.weight.grad.tolist(), x.grad.tolist(), y.grad_fn.name()
+
+
+def test_full_backward_hooks_see_and_replace_gradients_as_in_pytorch():
+    ours, theirs = _hooked_run(tg), _hooked_run(torch)
+    assert ours[3] == theirs[3] == "BackwardHookFunctionBackward"
+    assert np.allclose(ours[1], theirs[1]) and np.allclose(ours[2], theirs[2])
+    assert [s[0] for s in ours[0]] == [s[0] for s in theirs[0]]
+    for (_, gi_ours, go_ours), (_, gi_theirs, go_theirs) in zip(ours[0], theirs[0]):
+        for a, b in zip(gi_ours + go_ours, gi_theirs + go_theirs):
+            assert (a is None and b is None) or np.allclose(a, b)

@@ -13,6 +13,7 @@ dotted names ("hidden.weight") for `state_dict()`, `to()`/`double()` to move eve
 from __future__ import annotations
 
 import itertools
+import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -64,6 +65,96 @@ class RemovableHandle:
         self.remove()
 
 
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+class _BackwardHookFunction(tg.autograd.Function):
+    """The identity, put on a hooked module's inputs and outputs (as PyTorch does) so that the
+    backward pass reports the gradients flowing through them to `watcher(grads)`."""
+    backward_name = "BackwardHookFunctionBackward"
+
+    @staticmethod
+    def forward(ctx, watcher, *tensors):
+        ctx.watcher = watcher
+        ctx.set_materialize_grads(False)  # an output that got no gradient is reported as None
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None,) + tuple(ctx.watcher(grads))
+
+
+class _BackwardHooks:
+    """One call of a module with full backward hooks: the gradients at its outputs
+    (grad_output) are kept when they arrive, and the hooks run when those at its inputs
+    (grad_input) do; if no input needs a gradient, right after grad_output arrives."""
+
+    def __init__(self, module: "Module", args: tuple):
+        self.module, self.n_args = module, len(args)
+        self.positions = [i for i, a in enumerate(args)
+                          if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_outputs = ()
+        self.inputs = args
+        if self.positions:
+            wrapped = _BackwardHookFunction.apply(self._on_grad_inputs,
+                                                  *[args[i] for i in self.positions])
+            inputs = list(args)
+            for i, t in zip(self.positions, wrapped):
+                inputs[i] = t
+            self.inputs = tuple(inputs)
+
+    def watch_outputs(self, result):
+        single = isinstance(result, Tensor)
+        outputs = (result,) if single else result
+        if not isinstance(outputs, tuple):
+            return result   # (a dict or other structure: not watched)
+        at = [i for i, t in enumerate(outputs) if isinstance(t, Tensor) and t.requires_grad]
+        if not at:
+            return result
+        wrapped = _BackwardHookFunction.apply(self._on_grad_outputs, *[outputs[i] for i in at])
+        outputs = list(outputs)
+        for i, t in zip(at, wrapped):
+            outputs[i] = t
+        return outputs[0] if single else tuple(outputs)
+
+    def _on_grad_outputs(self, grads: tuple) -> tuple:
+        for hook in list(self.module._backward_pre_hooks.values()):
+            new = hook(self.module, grads)
+            if new is not None:
+                grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+        self.grad_outputs = grads
+        if not self.positions:  # nothing to wait for: the inputs need no gradient
+            if self.module._backward_hooks:
+                warnings.warn("Full backward hook is firing when gradients are computed with "
+                              "respect to module outputs since no inputs require gradients.",
+                              UserWarning, stacklevel=2)
+            self._run_hooks((None,) * self.n_args)
+        return grads
+
+    def _on_grad_inputs(self, grads: tuple) -> tuple:
+        grad_input = [None] * self.n_args
+        for i, g in zip(self.positions, grads):
+            grad_input[i] = g
+        grad_input = self._run_hooks(tuple(grad_input))
+        return [grad_input[i] for i in self.positions]
+
+    def _run_hooks(self, grad_input: tuple) -> tuple:
+        for hook in list(self.module._backward_hooks.values()):
+            new = hook(self.module, grad_input, self.grad_outputs)
+            if new is not None:
+                new = tuple(new) if isinstance(new, (tuple, list)) else (new,)
+                if len(new) != len(grad_input):
+                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, "
+                                       f"got {len(new)}, but expected {len(grad_input)}")
+                grad_input = new
+        return grad_input
+
+
 class _IncompatibleKeys(NamedTuple("IncompatibleKeys", [("missing_keys", list),
                                                          ("unexpected_keys", list)])):
     """What `load_state_dict` returns: the keys the model wanted but did not get, and the keys
@@ -112,6 +203,8 @@ class Module:
         set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", OrderedDict())
         set_(self, "_forward_hooks_always_called", OrderedDict())
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
@@ -120,7 +213,8 @@ class Module:
     # ------------------------------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         """Run forward pre-hooks, `forward`, then forward hooks (each may replace what it sees)."""
-        if not self._forward_pre_hooks and not self._forward_hooks:  # the usual case, quickly
+        if not self._forward_pre_hooks and not self._forward_hooks and \
+                not self._backward_hooks and not self._backward_pre_hooks:  # the usual case
             return self.forward(*args, **kwargs)
         for hook_id, hook in list(self._forward_pre_hooks.items()):
             if hook_id in self._forward_pre_hooks_with_kwargs:
@@ -134,6 +228,10 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if (self._backward_hooks or self._backward_pre_hooks) and tg.is_grad_enabled():
+            backward_hooks = _BackwardHooks(self, args)
+            args = backward_hooks.inputs
         try:
             result = self.forward(*args, **kwargs)
         except Exception:
@@ -149,7 +247,7 @@ class Module:
             hook_result = self._run_forward_hook(hook_id, hook, args, kwargs, result)
             if hook_result is not None:
                 result = hook_result
-        return result
+        return backward_hooks.watch_outputs(result) if backward_hooks is not None else result
 
     def _run_forward_hook(self, hook_id, hook, args, kwargs, result):
         if hook_id in self._forward_hooks_with_kwargs:
@@ -184,12 +282,24 @@ class Module:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False):
-        raise NotImplementedError("module backward hooks are not supported by tinygrad_edu; "
-                                  "use tensor.register_hook on the output instead")
+    def register_full_backward_hook(self, hook: Callable,
+                                    prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output)` runs when the gradients with respect to the
+        module's inputs have been computed (grad_input: one per positional argument, None for
+        those that are not tensors needing a gradient); it may return a replacement
+        grad_input. Only for calls made while gradients are recorded."""
+        return _add_hook(self._backward_hooks, hook, prepend)
 
-    register_backward_hook = register_full_backward_hook
-    register_full_backward_pre_hook = register_full_backward_hook
+    def register_full_backward_pre_hook(self, hook: Callable,
+                                        prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_output)` runs when the gradients with respect to the module's
+        outputs have arrived, before the module's own backward; it may return replacements."""
+        return _add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook: Callable):
+        raise NotImplementedError("register_backward_hook (deprecated in PyTorch, its grad_input "
+                                  "is only the last op's) is not supported by tinygrad_edu; use "
+                                  "register_full_backward_hook")
 
     # ------------------------------------------------------------------------------- registration
     def __setattr__(self, name: str, value: Any) -> None:
