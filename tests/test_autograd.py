@@ -341,7 +341,8 @@ class _SquareSavingOutput(tg.autograd.Function):
 
 
 _SAVES_OUTPUT = {
-    "exp": lambda L, x: x.exp(), "pow": lambda L, x: x ** L.full_like(x, 3.0), "sigmoid": lambda L, x: x.sigmoid(),
+    "exp": lambda L, x: x.exp(), "pow": lambda L, x: x ** L.full_like(x, 3.0),
+    "sigmoid": lambda L, x: x.sigmoid(),
     "tanh": lambda L, x: x.tanh(), "softmax": lambda L, x: L.softmax(x, 0),
     "relu": lambda L, x: x.relu(), "sqrt": lambda L, x: x.sqrt(),
 }

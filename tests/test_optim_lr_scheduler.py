@@ -253,3 +253,29 @@ def test_sequential_lr_checks_its_arguments():
         S.SequentialLR(opt, [S.ConstantLR(opt), S.ExponentialLR(other, 0.9)], milestones=[2])
     with pytest.raises(ValueError, match="Starting multiplicative factor"):
         S.LinearLR(opt, start_factor=0)
+
+
+def test_sequential_lr_resumes_from_its_state_dict():
+    """Stopped after 7 steps, saved, and rebuilt: the next rates are those of an unbroken run."""
+    def build():
+        opt = tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+        S = lr_scheduler
+        return opt, S.SequentialLR(opt, [S.LinearLR(opt, 0.1, total_iters=4),
+                                         S.ExponentialLR(opt, 0.8)], milestones=[4])
+    opt, sched = build()
+    unbroken = []
+    for i in range(12):
+        opt.step()
+        sched.step()
+        unbroken.append(sched.get_last_lr()[0])
+        if i == 6:
+            saved_opt, saved_sched = opt.state_dict(), sched.state_dict()
+    opt, sched = build()
+    opt.load_state_dict(saved_opt)
+    sched.load_state_dict(saved_sched)
+    resumed = []
+    for _ in range(5):
+        opt.step()
+        sched.step()
+        resumed.append(sched.get_last_lr()[0])
+    assert resumed == pytest.approx(unbroken[7:], rel=1e-12)

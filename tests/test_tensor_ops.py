@@ -600,7 +600,7 @@ def test_numpy_arrays_are_tensor_operands_as_in_pytorch(op, array):
 def test_numpy_functions_of_tensors_give_tensors_but_not_for_graph_tensors():
     assert_same(np.exp(tg.tensor([0.0, 1.0])), torch.exp(torch.tensor([0.0, 1.0])))
     for L in (torch, tg):
-        with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        with pytest.raises(RuntimeError, match="Can't call numpy.. on Tensor that requires"):
             L.ones(2, requires_grad=True) * np.ones(2)
 
 

@@ -1297,77 +1297,68 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """The variance: sum (x - mean)^2 / (n - correction); correction 1 (unbiased) by default."""
-    if isinstance(dim, builtins.bool):  # var(x, False): the old `unbiased` positional form
-        unbiased, dim = dim, None
-    _require_float(input, "var")
-    return Var.apply(input, *_var_args(input, dim, unbiased, correction), keepdim)
+    return Var.apply(input, *_var_args("var", input, dim, unbiased, correction), keepdim)
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """The standard deviation: the square root of `var`."""
-    if isinstance(dim, builtins.bool):
-        unbiased, dim = dim, None
-    _require_float(input, "std")
-    return Std.apply(input, *_var_args(input, dim, unbiased, correction), keepdim)
+    return Std.apply(input, *_var_args("std", input, dim, unbiased, correction), keepdim)
 
 
-def _var_args(x: Tensor, dim, unbiased, correction) -> tuple:
+def _var_args(op: str, x: Tensor, dim, unbiased, correction) -> tuple:
     """(dims, divisor n - correction) of var/std; correction 1 (unbiased) by default."""
+    if isinstance(dim, builtins.bool):  # var(x, False): the old `unbiased` positional form
+        unbiased, dim = dim, None
+    _require_float(x, op)
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     dims = _reduce_dims(x, dim)
     return dims, builtins.max(math.prod(x._shape[d] for d in dims) - correction, 0)
 
 
-def _variance(x: Tensor, dims: tuple, divisor: int, keepdim: bool) -> Tensor:
-    centered = x - x.mean(dims, keepdim=True)
-    return (centered * centered).sum(dims, keepdim=keepdim) / divisor
-
-
-def _variance_grad(g: Tensor, x: Tensor, dims: tuple, divisor: int, keepdim: bool) -> Tensor:
-    """dL/dx = g 2 (x - mean) / divisor: the mean's own derivative drops out, as the centered
-    values sum to 0. (The mean is recomputed from x so that a second derivative sees it.)"""
-    if not keepdim and dims:
-        g = g.reshape(_kept_shape(x._shape, dims))
-    scale = 2.0 / divisor if divisor else math.inf   # 0 * inf: nan, as the variance itself
-    return g * scale * (x - x.mean(dims, keepdim=True))
-
-
 class Var(Function):
     """v = sum (x - mean)^2 / (n - correction) over dims;
-    dv/dx = 2 (x - mean) / (n - correction)"""
+    dv/dx = 2 (x - mean) / (n - correction)  (the mean's own derivative drops out: the centered
+    values sum to 0)"""
     backward_name = "VarBackward0"
 
     @staticmethod
     def forward(ctx, x, dims, divisor, keepdim):
         ctx.save_for_backward(x)
         ctx.dims, ctx.divisor, ctx.keepdim = dims, divisor, keepdim
-        return _variance(x, dims, divisor, keepdim)
+        centered = x - x.mean(dims, keepdim=True)
+        return (centered * centered).sum(dims, keepdim=keepdim) / divisor
 
     @staticmethod
     def backward(ctx, grad):
-        x, = ctx.saved_tensors
-        return _variance_grad(grad, x, ctx.dims, ctx.divisor, ctx.keepdim), None, None, None
+        return Var.grad_x(ctx, grad, ctx.saved_tensors[0])
+
+    @staticmethod
+    def grad_x(ctx, g, x) -> tuple:
+        """The gradients of forward's arguments, given dL/dv = g. (The mean is recomputed from
+        x so that a second derivative sees it.)"""
+        if not ctx.keepdim and ctx.dims:
+            g = g.reshape(_kept_shape(x._shape, ctx.dims))
+        scale = 2.0 / ctx.divisor if ctx.divisor else math.inf  # 0 * inf: NaN, as the variance
+        return g * scale * (x - x.mean(ctx.dims, keepdim=True)), None, None, None
 
 
-class Std(Function):
+class Std(Var):
     """s = sqrt(var);  ds/dx = dvar/dx / (2 s), taken as 0 where s = 0 (a constant input), as
     PyTorch does (the plain chain rule would give 0/0)"""
     backward_name = "StdBackward0"
 
     @staticmethod
     def forward(ctx, x, dims, divisor, keepdim):
-        s = _variance(x, dims, divisor, keepdim).sqrt()
+        s = Var.forward(ctx, x, dims, divisor, keepdim).sqrt()
         ctx.save_for_backward(x, s)
-        ctx.dims, ctx.divisor, ctx.keepdim = dims, divisor, keepdim
         return s
 
     @staticmethod
     def backward(ctx, grad):
         x, s = ctx.saved_tensors
-        g = where(s == 0, zeros_like(grad), grad / (2 * s))
-        return _variance_grad(g, x, ctx.dims, ctx.divisor, ctx.keepdim), None, None, None
+        return Var.grad_x(ctx, where(s == 0, zeros_like(grad), grad / (2 * s)), x)
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -2837,13 +2828,12 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return return_types_topk(gather(input, d, idx) if input.dim() else input.clone(), idx)
 
 
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False,
-             _result=return_types_kthvalue):
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     d = _wrap_dim(dim, input.dim())
     _, idx = sort(input.detach(), d)
     i = idx.narrow(d, k - 1, 1)
     v = gather(input, d, i)
-    return _result(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
+    return return_types_kthvalue(v if keepdim else v.squeeze(d), i if keepdim else i.squeeze(d))
 
 
 def median(input: Tensor, dim=None, keepdim: bool = False):
@@ -2851,7 +2841,7 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
     if dim is None:
         return MedianAll.apply(input)
     n = input._shape[_wrap_dim(dim, input.dim())]
-    return kthvalue(input, (n - 1) // 2 + 1, dim, keepdim, _result=return_types_median)
+    return return_types_median(*kthvalue(input, (n - 1) // 2 + 1, dim, keepdim))
 
 
 class MedianAll(Function):
@@ -3504,13 +3494,6 @@ def _iop(inplace_fn):
     return method
 
 
-def _array_operand(self: Tensor, other: np.ndarray) -> Tensor:
-    """A numpy array compared with a tensor (== and !=) becomes a tensor (a copy, with the
-    array's dtype, on the tensor's device), as in PyTorch. (Arithmetic with an array goes the
-    other way, as in PyTorch too: numpy computes it and Tensor.__array_wrap__ wraps the result.)"""
-    return V.tensor(other, device=self.device)
-
-
 def _matmul_op(self, other):
     if not isinstance(other, Tensor):
         return NotImplemented
@@ -3525,10 +3508,12 @@ def _rmatmul_op(self, other):
 
 def _not_implemented_for_other(fn, arrays: bool = False):
     """Return NotImplemented for operands we don't know, so Python can try the other side;
-    with `arrays`, numpy arrays are operands too (converted to tensors)."""
+    with `arrays` (== and !=), a numpy array becomes a tensor operand (a copy, on self's
+    device), as in PyTorch. (Arithmetic with an array goes the other way, as in PyTorch too:
+    numpy computes it and Tensor.__array_wrap__ wraps the result.)"""
     def method(self, other):
         if arrays and isinstance(other, np.ndarray):
-            other = _array_operand(self, other)
+            other = V.tensor(other, device=self.device)
         elif not isinstance(other, (Tensor,) + Number):
             return NotImplemented
         return fn(self, other)
@@ -3576,8 +3561,8 @@ OPERATORS = {
     "__mod__": _T(remainder), "__rmod__": _T(_reflect(remainder)),
     "__pow__": _T(_pow_op), "__rpow__": _T(_rpow_op), "__ipow__": _T(pow_),
     "__matmul__": _matmul_op, "__rmatmul__": _rmatmul_op,
-    "__eq__": _T(eq, arrays=True), "__ne__": _T(ne, arrays=True), "__lt__": _T(lt), "__le__": _T(le), "__gt__": _T(gt),
-    "__ge__": _T(ge),
+    "__eq__": _T(eq, arrays=True), "__ne__": _T(ne, arrays=True),
+    "__lt__": _T(lt), "__le__": _T(le), "__gt__": _T(gt), "__ge__": _T(ge),
     "__and__": _T(bitwise_and), "__rand__": _T(_reflect(bitwise_and)),
     "__or__": _T(bitwise_or), "__ror__": _T(_reflect(bitwise_or)),
     "__xor__": _T(bitwise_xor), "__rxor__": _T(_reflect(bitwise_xor)),

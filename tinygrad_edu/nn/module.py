@@ -89,6 +89,18 @@ class _BackwardHookFunction(tg.autograd.Function):
         return (None,) + tuple(ctx.watcher(grads))
 
 
+def _watched(items: tuple, watcher: Callable) -> tuple[tuple, list]:
+    """`items` with each tensor that requires grad passed through one _BackwardHookFunction
+    reporting to `watcher`, and the positions of those tensors."""
+    at = [i for i, t in enumerate(items) if isinstance(t, Tensor) and t.requires_grad]
+    if not at:
+        return items, at
+    out = list(items)
+    for i, t in zip(at, _BackwardHookFunction.apply(watcher, *[items[i] for i in at])):
+        out[i] = t
+    return tuple(out), at
+
+
 class _BackwardHooks:
     """One call of a module with full backward hooks: the gradients at its outputs
     (grad_output) are kept when they arrive, and the hooks run when those at its inputs
@@ -96,31 +108,15 @@ class _BackwardHooks:
 
     def __init__(self, module: "Module", args: tuple):
         self.module, self.n_args = module, len(args)
-        self.positions = [i for i, a in enumerate(args)
-                          if isinstance(a, Tensor) and a.requires_grad]
         self.grad_outputs = ()
-        self.inputs = args
-        if self.positions:
-            wrapped = _BackwardHookFunction.apply(self._on_grad_inputs,
-                                                  *[args[i] for i in self.positions])
-            inputs = list(args)
-            for i, t in zip(self.positions, wrapped):
-                inputs[i] = t
-            self.inputs = tuple(inputs)
+        self.inputs, self.positions = _watched(args, self._on_grad_inputs)
 
     def watch_outputs(self, result):
         single = isinstance(result, Tensor)
-        outputs = (result,) if single else result
-        if not isinstance(outputs, tuple):
+        if not (single or isinstance(result, tuple)):
             return result   # (a dict or other structure: not watched)
-        at = [i for i, t in enumerate(outputs) if isinstance(t, Tensor) and t.requires_grad]
-        if not at:
-            return result
-        wrapped = _BackwardHookFunction.apply(self._on_grad_outputs, *[outputs[i] for i in at])
-        outputs = list(outputs)
-        for i, t in zip(at, wrapped):
-            outputs[i] = t
-        return outputs[0] if single else tuple(outputs)
+        outputs, _ = _watched((result,) if single else result, self._on_grad_outputs)
+        return outputs[0] if single else outputs
 
     def _on_grad_outputs(self, grads: tuple) -> tuple:
         for hook in list(self.module._backward_pre_hooks.values()):
