@@ -3,72 +3,67 @@
 `import tinygrad_edu as torch` gives the PyTorch names the book's code uses: tensors and dtypes,
 creation functions, autograd switches, save/load, and the `nn`, `optim` and `utils.data`
 packages. The scalar engine of lessons 1–2 is `tinygrad_edu.scalar` (imported separately).
+
+The package root is lazy, so that `import tinygrad_edu.scalar` stays pure standard library (no
+numpy, no numba). Two kinds of name are resolved on first use by the module `__getattr__` below
+(PEP 562):
+
+* the torch-style namespace — `torch.tensor`, `torch.Tensor`, `torch.float32`, `torch.no_grad`,
+  `torch.exp`, ... — is defined in one place, `tinygrad_edu/_namespace.py` (its `__all__`). The
+  first access of any of its names imports that module (and with it the tensor library) and
+  copies all of `__all__` into this module's globals, so every later lookup is a plain global;
+* submodules — `torch.nn`, `torch.optim`, `torch.utils`, `torch.cuda`, `torch.backends`,
+  `torch.autograd`, and any other module of the package — are imported on first access; the
+  import system then binds them here as attributes.
+
+`dir(torch)` and `from tinygrad_edu import *` see the whole namespace (they load it).
 """
-import builtins as _builtins
+import importlib as _importlib
+import importlib.util as _importlib_util
 
-from tinygrad_edu import vector as _vector  # first: it loads functions.py at its end
-from tinygrad_edu import functions as _functions
-from tinygrad_edu.vector import (Generator, Size, Storage, Tensor, arange, as_tensor, device,
-                                 dtype, empty, empty_like, enable_grad, eye, from_numpy, full,
-                                 full_like, get_default_dtype, inference_mode, initial_seed,
-                                 is_grad_enabled, linspace, logspace, manual_seed, no_grad, normal,
-                                 ones, ones_like, promote_types, rand, rand_like, randint,
-                                 randint_like, randn, randn_like, randperm, result_type, seed,
-                                 set_default_dtype, set_grad_enabled, tensor, zeros, zeros_like)
-from tinygrad_edu.vector import bool_ as bool  # noqa: A001 (torch.bool is a dtype)
-from tinygrad_edu.vector import (float32, float64, int16, int32, int64, uint8)
-
-float = float32  # noqa: A001
-double = float64
-long = int64
-int = int32  # noqa: A001
-short = int16
-globals().update(_vector.LEGACY_TENSOR_TYPES)  # FloatTensor, LongTensor, ... (legacy names)
-contiguous_format = _vector.contiguous_format
-preserve_format = _vector.preserve_format
 __version__ = "0.1.0"
 
-# Every differentiable op and its functional form (torch.exp, torch.cat, torch.where, ...).
-for _name in _functions.FUNCTIONS:
-    globals()[_name] = getattr(_functions, _name)
-del _name
-
-from tinygrad_edu import autograd  # noqa: E402
+# The torch subpackages a script reaches as attributes (`torch.nn.Linear`); listed by `dir`.
+_SUBPACKAGES = ("nn", "optim", "utils", "cuda", "backends", "autograd")
 
 
-def save(obj, f) -> None:
-    """Write tensors (or dicts/lists/tuples of them) to a path or binary file, atomically."""
-    from tinygrad_edu import serialization
-    serialization.save(obj, f)
+_loaded_names = None  # the namespace's names, once they were copied into globals()
 
 
-def load(f, map_location=None, weights_only: _builtins.bool = True):
-    """Read what `save` wrote; never executes code from the file."""
-    from tinygrad_edu import serialization
-    return serialization.load(f, map_location=map_location)
+def _namespace_names() -> frozenset:
+    """The torch-style namespace's names; the first call copies them into this module's globals.
+
+    (Once copied, `float`, `int`, `bool`, `sum`, `max`, ... here are torch's, not the builtins:
+    the code of this module uses none of them.)"""
+    global _loaded_names
+    if _loaded_names is None:
+        namespace = _importlib.import_module("tinygrad_edu._namespace")
+        globals().update({name: getattr(namespace, name) for name in namespace.__all__})
+        _loaded_names = frozenset(namespace.__all__)
+    return _loaded_names
 
 
-def is_tensor(obj) -> _builtins.bool:
-    return isinstance(obj, Tensor)
-
-
-def numel(t: Tensor) -> _builtins.int:
-    return t.numel()
-
-
-def is_floating_point(t: Tensor) -> _builtins.bool:
-    return t.is_floating_point()
-
-
-def set_printoptions(**kwargs) -> None:
-    from tinygrad_edu import printing
-    printing.set_printoptions(**kwargs)
+def _is_submodule(name: str):
+    if not name.isidentifier():
+        return False
+    return _importlib_util.find_spec(f"{__name__}.{name}") is not None
 
 
 def __getattr__(name: str):
-    # nn, optim, utils and cuda load on first use so that `import tinygrad_edu` stays light.
-    import importlib
-    if name in ("nn", "optim", "utils", "cuda", "backends"):
-        return importlib.import_module(f"tinygrad_edu.{name}")
-    raise AttributeError(f"module 'tinygrad_edu' has no attribute '{name}': tinygrad_edu does "
-                         "not offer it")
+    # Called only for names not (yet) in this module's globals.
+    if name == "__all__":  # `from tinygrad_edu import *`
+        return sorted(_namespace_names())
+    if name.startswith("__") and name.endswith("__"):
+        # Probes such as __wrapped__ or __path__ lookups by tools: not ours, and not worth
+        # loading the tensor library for.
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}", name=name)
+    if _is_submodule(name):  # torch.nn, torch.optim, ... (`from tinygrad_edu import viz` too)
+        return _importlib.import_module(f"{__name__}.{name}")
+    if name in _namespace_names():
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}: tinygrad_edu does "
+                         "not offer it", name=name)
+
+
+def __dir__() -> list:
+    return sorted({*globals(), *_namespace_names(), *_SUBPACKAGES})
