@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import graphviz
+import numpy as np
 import pytest
 
 import tinygrad_edu as torch
@@ -178,6 +179,21 @@ def test_value_steps_follow_reverse_topological_order_and_fill_in_grads():
     assert a.grad == 99.0 and b.grad == 0.0 and L.grad == 0.0
 
 
+def test_value_pictures_change_no_value(tmp_path):
+    *_, L = micrograd_example()
+    values = topological_order(L)
+    for i, v in enumerate(values):
+        v.grad = float(i)
+    slots = ("data", "grad", "label", "op", "parents", "local_grads")
+    before = [[getattr(v, k) for k in slots] for v in values]
+    for kind in ("forward", "backward"):
+        draw_graph(L, kind=kind, collapse=True)
+    list(backward_steps(L))
+    if shutil.which("dot"):
+        save_steps(L, tmp_path / "steps.html")
+    assert [[getattr(v, k) for k in slots] for v in values] == before
+
+
 def test_value_step_shows_chain_rule_on_current_edges():
     a, b, c, d, e, f, L = micrograd_example()
     step_e = list(backward_steps(L))[4]       # L, f, d, c, e
@@ -328,6 +344,168 @@ def test_tensor_steps_on_a_freed_graph_raise():
     out.backward()
     with pytest.raises(RuntimeError, match="already freed"):
         backward_steps(out)
+
+
+def test_steps_on_a_freed_graph_say_how_to_keep_it():
+    w, x, b, out = linear_sum()
+    out.backward()
+    with pytest.raises(RuntimeError, match=r"retain_graph=True.*before calling backward"):
+        backward_steps(out)
+
+
+def hooked_mlp():
+    """A small MLP-like graph with every kind of user hook on it, counting their calls."""
+    torch.manual_seed(3)
+    w1 = torch.randn(2, 3, requires_grad=True)
+    b1 = torch.zeros(3, requires_grad=True)
+    w2 = torch.randn(3, 1, requires_grad=True)
+    x = torch.randn(2, 2)
+    h = (x @ w1 + b1).tanh()
+    out = (h @ w2).sum()
+    calls = {"tensor": 0, "leaf": 0, "pre": 0, "post": 0, "accumulated": 0}
+
+    def count(kind):
+        def hook(*args):
+            calls[kind] += 1
+        return hook
+
+    h.register_hook(count("tensor"))
+    w1.register_hook(count("leaf"))
+    h.grad_fn.register_prehook(count("pre"))
+    out.grad_fn.register_hook(count("post"))
+    w2.register_post_accumulate_grad_hook(count("accumulated"))
+    h.retain_grad()
+    return [w1, b1, w2, x, h, out], calls
+
+
+def snapshot(tensors) -> list:
+    """Everything viz must leave alone: gradients, graph links, attributes (compared by
+    identity), and each node's saved tensors."""
+    nodes = viz._graph_nodes(tensors[-1])
+    return ([(t._grad, t.grad_fn, t._grad_acc, dict(t.__dict__), t._version[0])
+             for t in tensors]
+            + [(n, dict(n.__dict__), getattr(n, "_saved", None), getattr(n, "_freed", None),
+                n._pre_hooks, n._post_hooks, n._tensor_hooks, n._retain) for n in nodes])
+
+
+def same(a: list, b: list) -> bool:
+    def key(x):
+        if isinstance(x, dict):
+            return {k: key(v) for k, v in x.items()}
+        if isinstance(x, (tuple, list)):
+            return tuple(key(v) for v in x)
+        return id(x)
+    return key(a) == key(b)
+
+
+def test_pictures_change_nothing_and_run_no_hook(tmp_path):
+    tensors, calls = hooked_mlp()
+    before = snapshot(tensors)
+    for kind in ("forward", "backward"):
+        draw_graph(tensors[-1], kind=kind)
+        draw_graph(tensors[-1], kind=kind, collapse=True)
+    steps = list(backward_steps(tensors[-1]))
+    assert len(steps) == 8
+    if shutil.which("dot"):
+        save_steps(tensors[-1], tmp_path / "steps.html")
+    assert same(snapshot(tensors), before)
+    assert all(t._grad is None for t in tensors)
+    assert calls == dict.fromkeys(calls, 0)
+    # the graph still works, hooks and all, and gives what an untouched graph gives
+    tensors[-1].backward()
+    assert calls == dict.fromkeys(calls, 1)
+    fresh, _ = hooked_mlp()
+    fresh[-1].backward()
+    for t, f in zip(tensors, fresh):        # (h retains its grad; out does not)
+        assert (t._grad is None) == (f._grad is None)
+        if t._grad is not None:
+            assert t._grad.tolist() == f._grad.tolist()
+
+
+def test_a_leaf_root_gets_no_accumulate_grad_node():
+    t = torch.tensor([1.0, 2.0], requires_grad=True)
+    assert t._grad_acc is None
+    g = draw_graph(t, kind="backward")
+    assert one(g, "AccumulateGrad") and one(g, "(2,) float32\\nrequires_grad=True")
+    draw_graph(t)
+    (step,) = backward_steps(t, gradient=torch.tensor([3.0, 4.0]))
+    assert step.caption == ("step 1/1: AccumulateGrad adds grad (2,) = [3.0000, 4.0000] into "
+                            "the leaf (2,).grad")
+    assert t._grad_acc is None and t.grad is None and t.__dict__ == {}
+
+
+def test_module_backward_hooks_do_not_run():
+    nn = pytest.importorskip("tinygrad_edu.nn")
+    torch.manual_seed(0)
+    layer = nn.Linear(2, 3)
+    calls = []
+    layer.register_full_backward_hook(lambda *args: calls.append("hook"))
+    layer.register_full_backward_pre_hook(lambda *args: calls.append("pre"))
+    out = layer(torch.randn(4, 2, requires_grad=True)).tanh().sum()
+    steps = list(backward_steps(out))
+    assert sum(": BackwardHookFunctionBackward receives" in s.caption for s in steps) == 2
+    assert calls == [] and layer.weight.grad is None
+    out.backward()
+    assert calls == ["pre", "hook"]
+
+
+def small_mlp(lib):
+    """tanh(x @ W1 + b1) @ W2 + b2, summed, in float64: the leaves, and the output and the
+    intermediates newest first; `lib` is PyTorch or tinygrad_edu."""
+    gen = np.random.default_rng(7)
+    data = {"x": gen.normal(size=(2, 2)), "W1": gen.normal(size=(2, 3)), "b1": gen.normal(size=3),
+            "W2": gen.normal(size=(3, 1)), "b2": gen.normal(size=1)}
+    t = {k: lib.tensor(v.tolist(), dtype=lib.float64, requires_grad=k != "x")
+         for k, v in data.items()}
+    h1 = t["x"] @ t["W1"]
+    h2 = h1 + t["b1"]
+    h3 = h2.tanh()
+    h4 = h3 @ t["W2"]
+    h5 = h4 + t["b2"]
+    out = h5.sum()
+    return t, [out, h5, h4, h3, h2, h1]
+
+
+def numbers(text: str) -> list[float]:
+    """The numbers a gradient text prints ("(2, 3) = [[0.1000, ...]]"), not its shape."""
+    return [float(x) for x in re.findall(r"-?\d+\.\d+(?:e[-+]\d+)?", text)]
+
+
+def test_step_gradients_match_pytorch():
+    real = pytest.importorskip("torch")
+    ours, inner = small_mlp(torch)
+    theirs, their_inner = small_mlp(real)
+    for h in their_inner:
+        h.retain_grad()
+    their_inner[0].backward()
+    names = {k: v for k, v in ours.items() if k != "x"}
+    steps = list(backward_steps(inner[0], params=names))
+    assert len(steps) == 10
+    # ops first, newest first: sum, add, mm, tanh, add, mm; each receives d out / d its output
+    ops = [re.fullmatch(r"step \d+/10: (\w+) receives grad (.*) and sends .*", s.caption)
+           for s in steps[:6]]
+    assert [m.group(1) for m in ops] == ["SumBackward0", "AddBackward0", "MmBackward0",
+                                         "TanhBackward0", "AddBackward0", "MmBackward0"]
+    for m, h in zip(ops, their_inner):
+        assert numbers(m.group(2)) == pytest.approx(h.grad.flatten().tolist(), abs=1e-4)
+    # then the leaves, whose gradients the last picture shows in their boxes
+    got = {re.search(r"into (\w+)\.grad", s.caption).group(1):
+           numbers(s.caption.split(" into ")[0]) for s in steps[6:]}
+    assert set(got) == set(names)
+    for name, values in got.items():
+        assert values == pytest.approx(theirs[name].grad.flatten().tolist(), abs=1e-4)
+        label = nodes(steps[-1])[one(steps[-1], name + "\\n")][0]
+        assert numbers(label.split("\\ngrad ")[1]) == values
+    # and exactly, from the pass the pictures are drawn from
+    seed = torch.ones((), dtype=torch.float64)
+    passed = {node: received for node, received, _ in
+              viz._backward_pass(inner[0], viz._graph_nodes(inner[0]), seed)}
+    for h, th in zip(inner, their_inner):
+        np.testing.assert_allclose(passed[h.grad_fn][0].numpy(), th.grad.numpy(), rtol=1e-12)
+    for name, t in names.items():
+        np.testing.assert_allclose(passed[t._grad_acc][0].numpy(), theirs[name].grad.numpy(),
+                                   rtol=1e-12)
+    assert all(t.grad is None for t in ours.values())
 
 
 def test_tensor_without_graph():

@@ -26,10 +26,10 @@ A tensor graph has no separate record of the forward pass: its forward picture i
 ↔ ``mul``). Tensors that do not require grad leave no trace there; they appear as "no grad"
 inputs.
 
-`viz` only reads graphs. `backward_steps` runs a real backward pass for tensors (on the
-retained graph, with hooks that record what each node receives) and puts every ``.grad`` it
-touched back afterwards; for Values it replays the engine's loop on its own copy of the
-gradients.
+`viz` only reads graphs: drawing changes no ``.grad``, node or tensor. `backward_steps` computes
+its gradients from the graph itself, in the engine's order, calling each node's derivative on its
+own copies of the gradients (no hook runs, nothing saved is freed, so a later ``backward()`` is
+unaffected); for Values it replays ``Value.backward``'s loop the same way.
 
 Large graphs: ``collapse=True`` merges items that play the same role (same op and shape, and
 the same kinds of inputs and consumers within a few steps, e.g. the neurons of a layer or the
@@ -53,7 +53,7 @@ import graphviz
 
 from tinygrad_edu.scalar import Value, topological_order
 from tinygrad_edu.serialization import atomic_write
-from tinygrad_edu.vector import AccumulateGrad, Tensor
+from tinygrad_edu.vector import AccumulateGrad, Tensor, _make_grads, no_grad
 
 __all__ = ["Graph", "draw_graph", "backward_steps", "save_steps", "render",
            "value_from_expression", "parse_bindings"]
@@ -120,10 +120,12 @@ def draw_graph(root: Value | Tensor, kind: str = "forward", *, params: Any = Non
         units = _value_units(root, collapse)
         pic = _value_picture(root, kind, units, names, _ValueGrads())
     elif kind == "forward":
-        pic = _tensor_forward(root, _tensor_units(root, collapse), names)
+        pic = _tensor_forward(root, _tensor_units(_graph_nodes(root), collapse), names)
     else:
         _check_has_graph(root)
-        pic = _tensor_backward(root, _tensor_units(root, collapse), names, _TensorRun.static(root))
+        nodes = _graph_nodes(root)
+        pic = _tensor_backward(root, _tensor_units(nodes, collapse), names,
+                               _TensorRun.static(nodes))
     return pic.to_graph(max_nodes)
 
 
@@ -133,15 +135,17 @@ def backward_steps(root: Value | Tensor, *, params: Any = None, gradient: Tensor
 
     Each picture highlights the current node and shows the gradients computed so far; its
     ``caption`` says what the step did. For a Tensor root, ``gradient`` is backward's seed
-    (needed when root is not a scalar). Users' ``.grad`` fields are left as they were.
+    (needed when root is not a scalar). The gradients are computed from the graph alone: no
+    ``.grad`` is written and no hook runs (so a hook that would change a gradient is not shown).
     """
     _check_common(root, "backward", max_nodes)
     names = _param_names(params)
     if isinstance(root, Value):
         return _value_steps(root, _value_units(root, collapse), names, max_nodes)
     _check_has_graph(root)
-    run = _TensorRun.record(root, gradient)   # runs backward now, so errors surface here
-    return _tensor_steps(root, _tensor_units(root, collapse), names, run, max_nodes)
+    nodes = _graph_nodes(root)
+    run = _TensorRun.replay(root, nodes, gradient)   # computed now, so errors surface here
+    return _tensor_steps(root, _tensor_units(nodes, collapse), names, run, max_nodes)
 
 
 def save_steps(steps: Iterable[Graph] | Value | Tensor, path: str | os.PathLike,
@@ -526,7 +530,9 @@ def _value_step_text(node: Value, names: dict, state: _ValueGrads) -> str:
 def _graph_nodes(root: Tensor) -> list:
     """Every autograd node reachable from root.grad_fn (or root's AccumulateGrad), breadth first
     along next_functions, so the order — and the DOT source — is the same on every run."""
-    start = root.grad_fn if root.grad_fn is not None else _leaf_node(root)
+    start = root.grad_fn
+    if start is None and root.requires_grad:    # a leaf: its AccumulateGrad, or a stand-in
+        start = root._grad_acc or _Leaf(root)   # if backward has not made it one yet
     if start is None:
         return []
     order, seen = [start], {start}
@@ -538,23 +544,30 @@ def _graph_nodes(root: Tensor) -> list:
     return order
 
 
-def _leaf_node(t: Tensor) -> AccumulateGrad | None:
-    """The AccumulateGrad of a leaf that requires grad (made the way the engine makes it)."""
-    if not t.requires_grad:
-        return None
-    if t._grad_acc is None:
-        t._grad_acc = AccumulateGrad(t)
-    return t._grad_acc
+class _Leaf:
+    """A leaf root's AccumulateGrad as backward would make it, without adding it to the leaf."""
+
+    next_functions = ()
+    _seq = -1
+    _n_outputs = 1
+
+    def __init__(self, variable: Tensor):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
 
 
-def _tensor_units(root: Tensor, collapse: bool) -> _Units:
-    nodes = _graph_nodes(root)
+_LEAVES = (AccumulateGrad, _Leaf)
+
+
+def _tensor_units(nodes: list, collapse: bool) -> _Units:
     start = nodes[0] if nodes else None
 
     def kind(node) -> tuple:
         if node is start:
             return ("root",)
-        if isinstance(node, AccumulateGrad):
+        if isinstance(node, _LEAVES):
             return ("leaf", tuple(node.variable.shape), str(node.variable.dtype))
         return (node.name(), _outputs(node))
 
@@ -589,7 +602,7 @@ def _tensor_forward(root: Tensor, units: _Units, names: dict) -> _Picture:
     pic = _Picture(out_id, "TB", caption)
     for u, members in units.ids():
         node = members[0]
-        if isinstance(node, AccumulateGrad):
+        if isinstance(node, _LEAVES):
             pic.node(f"u{u}", _leaf_text(members, names), shape="box", style="filled",
                      fillcolor=LEAF)
             continue
@@ -614,7 +627,7 @@ def _forward_output(pic: _Picture, op_id: str, nr: int, meta, members: list, out
 
 
 def _forward_inputs(pic: _Picture, node, units: _Units) -> None:
-    if isinstance(node, AccumulateGrad):
+    if isinstance(node, _LEAVES):
         return
     op_id = f"u{units.of[node]}"
     for slot, (nxt, nr) in enumerate(node.next_functions):
@@ -622,7 +635,7 @@ def _forward_inputs(pic: _Picture, node, units: _Units) -> None:
         if nxt is None:         # an input that needs no gradient left no node to point at
             src = f"{op_id}in{slot}"
             pic.node(src, "input\n(no grad)", shape="box", style="dashed")
-        elif isinstance(nxt, AccumulateGrad):
+        elif isinstance(nxt, _LEAVES):
             src = f"u{units.of[nxt]}"
         else:
             src = f"u{units.of[nxt]}t{nr}"
@@ -636,8 +649,7 @@ def _tensor_backward(root: Tensor, units: _Units, names: dict, run: _TensorRun) 
              shape="box", style="filled,bold", fillcolor=OUTPUT)
     for u, members in units.ids():
         _backward_node(pic, u, members, names, run)
-    start = _graph_nodes(root)[0]
-    pic.edge("output", f"u{units.of[start]}", label=run.seed)
+    pic.edge("output", "u0", label=run.seed)     # unit 0 is the root's node
     for node in units.of:
         for slot, (nxt, _) in enumerate(node.next_functions):
             if nxt is not None:
@@ -652,7 +664,7 @@ def _backward_node(pic: _Picture, u: int, members: list, names: dict, run: _Tens
     if len(members) == 1 and node in run.received:
         lines.append("grad " + run.received[node])
     pic.node(f"u{u}", "\n".join(lines), **{"shape": "box", **style})
-    if isinstance(node, AccumulateGrad):
+    if isinstance(node, _LEAVES):
         text = _leaf_text(members, names)
         if len(members) == 1 and node in run.leaf_grads:
             text += "\ngrad " + run.leaf_grads[node]
@@ -713,11 +725,11 @@ class _TensorRun:
                     "AccumulateGrad nodes, which add them into the leaves' .grad")
 
     @classmethod
-    def static(cls, root: Tensor) -> _TensorRun:
+    def static(cls, nodes: list) -> _TensorRun:
         """What a picture outside backward can show: leaves' .grad and retained gradients."""
         run = cls()
-        for node in _graph_nodes(root):
-            if isinstance(node, AccumulateGrad) and node.variable._grad is not None:
+        for node in nodes:
+            if isinstance(node, _LEAVES) and node.variable._grad is not None:
                 run.leaf_grads[node] = _grad_text(node.variable._grad)
             retained = _retained_grad(node)
             if retained is not None:
@@ -725,77 +737,64 @@ class _TensorRun:
         return run
 
     @classmethod
-    def record(cls, root: Tensor, gradient: Tensor | None) -> _TensorRun:
-        """Run backward on root's (retained) graph with hooks on every node, then put back
-        every .grad the pass changed."""
-        nodes = _graph_nodes(root)
-        if any(getattr(n, "_freed", False) for n in nodes):
-            raise RuntimeError("backward_steps: this graph's saved tensors were already freed "
-                               "by backward(); compute the output again, or call "
-                               "backward(retain_graph=True) the first time")
-        run = cls()
-        handles, saved = [], _clear_grads(nodes)
-        try:
-            for node in nodes:
-                handles.append(node.register_prehook(run._on_receive(node)))
-                handles.append(node.register_hook(run._on_send(node)))
-            root.backward(gradient, retain_graph=True)
-        finally:
-            for h in handles:
-                h.remove()
-            _restore_grads(saved)
-        run.seed = "1" if gradient is None else _grad_text(gradient)
+    def replay(cls, root: Tensor, nodes: list, gradient: Tensor | None) -> _TensorRun:
+        """The texts of a backward pass computed by `_backward_pass`."""
+        (seed,) = _make_grads([root], [gradient])   # backward's own seed and its checks
+        run = cls(seed="1" if gradient is None else _grad_text(seed))
+        for node, received, sent in _backward_pass(root, nodes, seed):
+            run.order.append(node)
+            run.received[node] = ", ".join(_grad_text(g) for g in received)
+            if isinstance(node, _LEAVES):
+                run.leaf_grads[node] = _grad_text(received[0])
+            else:
+                run.sent[node] = [None if g is None else _grad_text(g) for g in sent]
         return run
 
-    def _on_receive(self, node) -> Callable:
-        def hook(grad_outputs):
-            self.order.append(node)
-            self.received[node] = ", ".join(_grad_text(g) for g in grad_outputs)
-        return hook
 
-    def _on_send(self, node) -> Callable:
-        def hook(grad_inputs, grad_outputs):
-            if isinstance(node, AccumulateGrad):
-                self.leaf_grads[node] = _grad_text(node.variable._grad)
+def _backward_pass(root: Tensor, nodes: list, seed: Tensor) -> Iterator[tuple]:
+    """Backward computed from the graph alone: ``(node, gradients it receives, gradients it
+    sends along next_functions)`` for each node a gradient reaches, in the engine's order.
+
+    As vector._run_backward: newest node first (a topological order; AccumulateGrad last),
+    each node's buffer summing what its consumers sent. Each derivative is called directly
+    (``apply``, without the hooks ``Node._run`` adds), with recording off, on this pass's own
+    buffers: no hook runs, no ``.grad`` or node is written, nothing saved is freed.
+    """
+    if any(getattr(n, "_freed", False) for n in nodes):
+        raise RuntimeError("backward_steps: this graph's saved tensors were already freed by "
+                           "backward(); call backward(retain_graph=True), or draw the steps "
+                           "before calling backward (or compute the output again)")
+    buffers = {nodes[0]: [None] * nodes[0]._n_outputs}
+    buffers[nodes[0]][root._output_nr if root.grad_fn is not None else 0] = seed
+    for node in sorted(nodes, key=lambda n: n._seq, reverse=True):  # stable: leaves keep BFS order
+        received = buffers.pop(node, None)
+        if received is None or all(g is None for g in received):
+            continue            # no gradient reached it: the engine skips it too
+        with no_grad():
+            if isinstance(node, _LEAVES):
+                sent = []
+            elif node.name() == "BackwardHookFunctionBackward":
+                sent = received  # nn.Module's full backward hooks: the identity, minus the hooks
             else:
-                self.sent[node] = [None if g is None else _grad_text(g) for g in grad_inputs]
-        return hook
-
-
-def _clear_grads(nodes: list) -> list:
-    """Set aside the .grad of every leaf (and retained non-leaf) of the graph; a fresh pass
-    then fills in only its own gradients. Returns what to put back."""
-    saved = []
-    for node in nodes:
-        if isinstance(node, AccumulateGrad):
-            saved.append((node.variable, node.variable._grad))
-        for t in _retained_tensors(node):
-            saved.append((t, t._grad))
-    for t, _ in saved:
-        t._grad = None
-    return saved
-
-
-def _restore_grads(saved: list) -> None:
-    for t, grad in saved:
-        t._grad = grad          # the same tensor object as before: nothing was added into it
-
-
-def _retained_tensors(node) -> list:
-    retain = getattr(node, "_retain", None) or {}
-    return [t for t in (ref() for ref in retain.values()) if t is not None]
+                sent = list(node.apply(*received))
+            for (nxt, nr), g in zip(node.next_functions, sent):
+                if g is not None and nxt is not None:
+                    buf = buffers.setdefault(nxt, [None] * nxt._n_outputs)
+                    buf[nr] = g if buf[nr] is None else buf[nr] + g
+        yield node, received, sent
 
 
 def _retained_grad(node) -> str | None:
-    for t in _retained_tensors(node):
-        if t._grad is not None:
+    for ref in (getattr(node, "_retain", None) or {}).values():
+        t = ref()
+        if t is not None and t._grad is not None:
             return _grad_text(t._grad)
     return None
 
 
 def _tensor_steps(root: Tensor, units: _Units, names: dict, run: _TensorRun,
                   max_nodes: int) -> Iterator[Graph]:
-    """One picture per node of the recorded pass, showing only what was known by then."""
+    """One picture per node of the computed pass, showing only what was known by then."""
     n, done = len(run.order), set()
     for i, node in enumerate(run.order):
         done.add(node)
@@ -813,7 +812,7 @@ def _known(texts: dict, done: set) -> dict:
 
 def _tensor_step_text(node, run: _TensorRun, names: dict) -> str:
     got = run.received.get(node, "?")
-    if isinstance(node, AccumulateGrad):
+    if isinstance(node, _LEAVES):
         var = node.variable
         who = names.get(id(var), f"the leaf {_shape_text(var.shape)}")
         return f"AccumulateGrad adds grad {got} into {who}.grad"
