@@ -520,8 +520,8 @@ class BinaryFunction(Function):
         directly (no ctx); to record, it builds the node without looping over the arguments and
         runs forward without switching grad mode off (binary_forward records nothing)."""
         if _grad_enabled[0]:
-            a_needs = isinstance(a, Tensor) and a._requires_grad
-            b_needs = isinstance(b, Tensor) and b._requires_grad
+            a_needs = isinstance(a, Tensor) and a.requires_grad
+            b_needs = isinstance(b, Tensor) and b.requires_grad
             if a_needs or b_needs:
                 return V._apply_recording_binary(cls, a, b, a_needs, b_needs)
         return binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
@@ -786,8 +786,8 @@ def remainder(input, other) -> Tensor:
     """input - floor(input / other) * other: the sign follows the divisor, as in Python."""
     _binary_args("remainder", input, other)
     _check_int_division("remainder", input, other)
-    if isinstance(input, Tensor) and input._requires_grad or \
-            isinstance(other, Tensor) and other._requires_grad:
+    if isinstance(input, Tensor) and input.requires_grad or \
+            isinstance(other, Tensor) and other.requires_grad:
         return input - floor_divide(input, other) * other
     return binary_forward("remainder", input, other)
 
@@ -1749,7 +1749,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     """The elements in a new shape: a view when the strides allow it, otherwise a copy."""
     shape = _infer_shape(_shape_args(shape), input.numel())
     if shape == input._shape:
-        return View.apply(input, shape) if input._requires_grad and _grad_enabled[0] else \
+        return View.apply(input, shape) if input.requires_grad and _grad_enabled[0] else \
             input._as_view(input._offset, shape, input._strides)
     if _view_strides(input, shape) is not None:
         return View.apply(input, shape)
@@ -2036,13 +2036,21 @@ class Diagonal(Region):
                 tuple(x._strides[i] for i in keep) + (x._strides[d1] + x._strides[d2],))
 
 
-class AsStrided(Region):
-    """y = x's storage seen with explicit size, stride and offset"""
+class AsStrided(Function):
+    """y = x's memory seen with explicit geometry: y[i] = storage[offset + sum_d i_d * stride_d];
+    dL/dx = at each of x's elements, the sum of dL/dy over the elements of y that are the same
+    memory location (none, one, or several where y overlaps itself)"""
     backward_name = "AsStridedBackward0"
 
     @staticmethod
-    def geometry(x, size, stride, offset):
-        return offset, size, stride
+    def forward(ctx, x, size, stride, offset):
+        y = x._as_view(offset, size, stride)
+        ctx.x, ctx.y = _Layout(x), _Layout(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.x.from_memory(ctx.y.to_memory(grad)), None, None, None
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -2119,8 +2127,11 @@ class Unbind(Function):
         shape = x._shape[:dim] + x._shape[dim + 1:]
         strides = x._strides[:dim] + x._strides[dim + 1:]
         step = x._strides[dim]  # slice i starts i steps along dim (Select.geometry, for all i)
-        return tuple([x._as_view(x._offset + i * step, shape, strides)
-                      for i in range(x._shape[dim])])
+        views = tuple([x._as_view(x._offset + i * step, shape, strides)
+                       for i in range(x._shape[dim])])
+        for i, v in enumerate(views):
+            v._multi_output_of = ("Unbind", i)  # see _check_multi_output_view
+        return views
 
     @staticmethod
     def backward(ctx, *grads):
@@ -2161,8 +2172,10 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
                                f"(input tensor's size at dimension {d}), but got "
                                f"split_sizes={sizes}")
     pieces, start = [], 0
-    for s in sizes:
-        pieces.append(narrow(tensor, d, start, s))
+    for i, s in enumerate(sizes):
+        piece = narrow(tensor, d, start, s)
+        piece._multi_output_of = ("Split", i)  # as PyTorch's split: see _check_multi_output_view
+        pieces.append(piece)
         start += s
     return tuple(pieces)
 
@@ -2380,12 +2393,15 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     for i, (r, n) in enumerate(zip(sizes, x._shape)):
         expanded += [r, n]
     y = x.reshape(tuple(v for n in x._shape for v in (1, n))).expand(tuple(expanded))
-    return y.reshape(tuple(r * n for r, n in zip(sizes, x._shape)))
+    out = y.reshape(tuple(r * n for r, n in zip(sizes, x._shape)))
+    return out.clone() if out._storage is input._storage else out  # (repeat(1): still a copy)
 
 
 def flip(input: Tensor, dims) -> Tensor:
     """Reverse the order of elements along `dims` (a copy)."""
     dims = (dims,) if isinstance(dims, builtins.int) else tuple(dims)
+    if not dims:
+        return input.clone()  # flip(()) flips nothing, but is still a copy
     out = input
     for d in dims:
         d = _wrap_dim(d, input.dim())
@@ -2808,7 +2824,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     idx = V._new(input._shape, int64, input.device)
     values = V._new(input._shape, input.dtype, input.device)
     _k(input).sort(input._view(), d, descending, values._view(), idx._view())
-    if input._requires_grad and _grad_enabled[0]:
+    if input.requires_grad and _grad_enabled[0]:
         values = gather(input, d, idx)
     return return_types_sort(values, idx)
 
@@ -2964,6 +2980,10 @@ def trace(input: Tensor) -> Tensor:
 def diff(input: Tensor, n: int = 1, dim: int = -1) -> Tensor:
     """Differences of neighbours along `dim`, taken `n` times."""
     d = _wrap_dim(dim, input.dim())
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    if n == 0:
+        return input.clone()  # no differences taken, but a new tensor all the same
     out = input
     for _ in range(n):
         length = out._shape[d]
@@ -3119,9 +3139,18 @@ def _can_cast(src: V.dtype, dst: V.dtype) -> bool:
 
 
 def _check_inplace(self: Tensor) -> None:
-    if _grad_enabled[0] and self._requires_grad and self.grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    """Refuse what no in-place op may do (PyTorch's check_inplace): overwrite a leaf that
+    requires grad, or a view of one, while gradients are recorded (its .grad would belong to
+    values that no longer exist), or write read-only memory."""
+    if _grad_enabled[0]:
+        base = self._base
+        if base is None:
+            if self._requires_grad and self._grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+        elif base._requires_grad and base._grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
     data = self._storage._data
     if type(data) is np.ndarray and not data.flags.writeable:  # (CUDA memory is never read-only)
         raise RuntimeError("this tensor's memory is read-only: it shares a non-writable numpy "
@@ -3172,20 +3201,25 @@ def _dense(t: Tensor) -> bool:
 def _needs_graph(self: Tensor, args) -> bool:
     if not _grad_enabled[0]:
         return False
-    if self._requires_grad:
+    if self.requires_grad:
         return True
     for a in args:  # a loop, not any(generator): this runs in every optimizer step
-        if isinstance(a, Tensor) and a._requires_grad:
+        if isinstance(a, Tensor) and a.requires_grad:
             return True
     return False
 
 
-def _inplace(self: Tensor, compute, *args) -> Tensor:
+def _inplace(self: Tensor, compute, *args, reads_self: bool = True) -> Tensor:
     """Write `compute(self, *args)` into self's elements, keeping autograd history right.
 
-    Without a graph to record, binary ops write straight into self's memory. With one, the op is
-    computed out of place and copied in; self then takes over the result's history (or, for a
-    view, its base records a CopySlices node).
+    Without a graph to record, the result is computed and copied in. With one, an in-place op
+    is its out-of-place twin plus a write (PyTorch's model):
+      - the twin runs on a snapshot of self's values when its derivative reads them
+        (`reads_self`: x.mul_(y) needs the old x; x.add_(y) does not), since the write
+        overwrites them;
+      - self takes over the result's history; for a view, its base records the write instead
+        (CopySlices: base' = base with the view's region replaced), and every view of that
+        base, this one included, then reads its history through the base (Tensor.grad_fn).
     """
     _check_inplace(self)
     _check_no_overlap(self)  # (compute works out of place: no input can overlap the output)
@@ -3199,26 +3233,56 @@ def _inplace(self: Tensor, compute, *args) -> Tensor:
         _store(self, result)
         self._version[0] += 1
         return self
-    result = compute(self, *args)
-    if result._shape != self._shape:
-        raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
-                           f"shape {list(result._shape)}")
-    if self._base is not None and (self._base._requires_grad or result._requires_grad):
+    if self._base is not None:
+        _check_multi_output_view(self)
+    result = compute(_snapshot(self) if reads_self else self, *args)
+    _check_storable(self, result)
+    if result.dtype is not self.dtype:
+        result = result.to(self.dtype)
+    if self._base is not None:
         return _inplace_on_view(self, result)
     _store(self, result)
     self._version[0] += 1
-    self._requires_grad = True
-    self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+    self._requires_grad = result._requires_grad   # (False after a non-differentiable op)
+    self._grad_fn, self._output_nr = result._grad_fn, result._output_nr
+    V._saved_output_moved(result._grad_fn, self)
     return self
 
 
-def _store(self: Tensor, result: Tensor) -> None:
+def _snapshot(t: Tensor) -> Tensor:
+    """A copy of t's values that carries t's history (its grad_fn, no new node): the "original
+    self" an in-place op's derivative reads after the op has overwritten t (PyTorch saves the
+    same)."""
+    copy = _contiguous_copy(t)
+    copy._requires_grad, copy._grad_fn, copy._output_nr = t.requires_grad, t.grad_fn, t._output_nr
+    return copy
+
+
+def _check_multi_output_view(view: Tensor) -> None:
+    """Views made by one op that returns several (unbind, split, chunk) may not be written in
+    place while gradients are recorded: one node makes them all, so the history of one cannot
+    be rewritten alone (PyTorch refuses it too)."""
+    creator = view.__dict__.get("_multi_output_of")
+    if creator is not None:
+        name, nr = creator
+        raise RuntimeError(f"Output {nr} of {name} is a view and is being modified inplace. This "
+                           "view is the output of a function that returns multiple views. Such "
+                           "functions do not allow the output views to be modified inplace. You "
+                           "should replace the inplace operation by an out-of-place one.")
+
+
+def _check_storable(self: Tensor, result: Tensor) -> None:
+    """An in-place op keeps self's shape and dtype: its result must fit both."""
     if result._shape != self._shape:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
                            f"shape {list(result._shape)}")
     if not _can_cast(result.dtype, self.dtype):
         raise RuntimeError(f"result type {_type_name(result.dtype)} can't be cast to the desired "
                            f"output type {_type_name(self.dtype)}")
+
+
+def _store(self: Tensor, result: Tensor) -> None:
+    _check_storable(self, result)
     _same_device(self, result)
     _k(self).copy(result._view(), self._view())
 
@@ -3228,42 +3292,78 @@ def _type_name(dt: V.dtype) -> str:
             "int16": "Short", "uint8": "Byte", "bool": "Bool"}[dt.name]
 
 
+def _memory_offsets(offset: int, shape: tuple, strides: tuple, dev: V.device) -> Tensor:
+    """The storage position of every element of a view: offset + sum_d i_d * strides[d], as a
+    1-D int64 tensor in the view's row-major order."""
+    positions = full((), offset, dtype=int64, device=dev)
+    for d, (n, st) in enumerate(zip(shape, strides)):
+        along = (arange(n, device=dev) * st).reshape((n,) + (1,) * (len(shape) - d - 1))
+        positions = positions + along
+    return positions.expand(shape).reshape(-1)
+
+
+class _Layout:
+    """Where a tensor's elements lie in its storage (offset, shape, strides), and the storage's
+    size: what a gradient must know to be moved between two views of one memory."""
+
+    def __init__(self, t: Tensor):
+        self.offset, self.shape, self.strides = t._offset, t._shape, t._strides
+        self.size, self.device = t._storage.size(), t._storage.device
+
+    def is_whole_storage(self) -> bool:
+        """Does the tensor cover its storage exactly, in row-major order from 0?"""
+        return self.offset == 0 and self.size == math.prod(self.shape) and \
+            self.strides == V.contiguous_strides(self.shape)
+
+    def positions(self) -> Tensor:
+        return _memory_offsets(self.offset, self.shape, self.strides, self.device)
+
+    def to_memory(self, g: Tensor) -> Tensor:
+        """g (shaped like the tensor) laid out as the storage: a 1-D tensor of `size` elements,
+        each the sum of g over the tensor's elements at that memory position (0 elsewhere)."""
+        if self.is_whole_storage():
+            return g.reshape(-1)
+        memory = zeros(self.size, dtype=g.dtype, device=g.device)
+        return IndexAdd.apply(memory, 0, self.positions(), g.reshape(-1), 1)
+
+    def from_memory(self, memory: Tensor) -> Tensor:
+        """The tensor's elements read out of a storage-shaped 1-D tensor."""
+        if self.is_whole_storage():
+            return memory.reshape(self.shape)
+        return IndexSelect.apply(memory, 0, self.positions()).reshape(self.shape)
+
+
 class CopySlices(Function):
-    """base' = base with the region of a view replaced by `value` (an in-place op on a view);
-    dL/dbase = dL/dbase' with the region zeroed, dL/dvalue = dL/dbase' in the region"""
+    """base' = base with the region of one of its views replaced by `value` (an in-place op on
+    a view writes its result there);
+    dL/dbase = dL/dbase' with the region zeroed,  dL/dvalue = dL/dbase' read in the region"""
     backward_name = "CopySlices"
 
     @staticmethod
-    def forward(ctx, base, value, offset, shape, strides):
+    def forward(ctx, base, value, region):
         ctx.mark_dirty(base)
-        region = base._as_view(offset, shape, strides)
-        _k(base).copy(value._view(), region._view())
-        ctx.geometry = (offset - base._offset, shape, strides)
+        view = base._as_view(region.offset, region.shape, region.strides)
+        _k(base).copy(value._view(), view._view())
+        ctx.base, ctx.region = _Layout(base), region
         return base
 
     @staticmethod
     def backward(ctx, grad):
-        offset, shape, strides = ctx.geometry
-        g = grad.contiguous()
-        g_value = g._as_view(g._offset + offset, shape, strides).clone()
-        g_base = g.clone()
-        _k(g_base).fill(g_base._as_view(g_base._offset + offset, shape, strides)._view(), 0)
-        return g_base, g_value, None, None, None
+        memory = ctx.base.to_memory(grad)
+        g_value = ctx.region.from_memory(memory) if ctx.needs_input_grad[1] else None
+        covered = ctx.region.to_memory(ones(ctx.region.shape, dtype=grad.dtype,
+                                            device=grad.device)) != 0
+        g_base = where(ctx.base.from_memory(covered), 0.0, grad)
+        return g_base, g_value, None
 
 
 def _inplace_on_view(view_: Tensor, result: Tensor) -> Tensor:
+    """Write result into view_ by rewriting its base's history (CopySlices); view_ (like every
+    other view of the base) then gets its history through the base."""
     base = view_._base
-    if not base.is_contiguous():
-        raise RuntimeError("in-place operations on views of non-contiguous tensors that need "
-                           "gradients are not supported by tinygrad_edu; clone() the base first")
-    if base._requires_grad and base.grad_fn is None and _grad_enabled[0]:
-        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                           "in-place operation.")
-    CopySlices.apply(base, result, view_._offset, view_._shape, view_._strides)
-    # the view now reads its values (and history) from the updated base
-    fresh = AsStrided.apply(base, view_._shape, view_._strides, view_._offset)
-    view_._requires_grad = True
-    view_.grad_fn, view_._output_nr = fresh.grad_fn, fresh._output_nr
+    CopySlices.apply(base, result, _Layout(view_))
+    view_._view_version = -1  # out of date: the next look at view_.grad_fn regenerates it
+    V._saved_output_moved(result._grad_fn, view_)
     return view_
 
 
@@ -3295,14 +3395,14 @@ def add_(self: Tensor, other, *, alpha=1) -> Tensor:
     _check_inplace(self)
     if alpha == 1 and _fast_binary_inplace(self, "add", other):
         return self
-    return _inplace(self, lambda s, o: add(s, o, alpha=alpha), other)
+    return _inplace(self, lambda s, o: add(s, o, alpha=alpha), other, reads_self=False)
 
 
 def sub_(self: Tensor, other, *, alpha=1) -> Tensor:
     _check_inplace(self)
     if alpha == 1 and _fast_binary_inplace(self, "sub", other):
         return self
-    return _inplace(self, lambda s, o: sub(s, o, alpha=alpha), other)
+    return _inplace(self, lambda s, o: sub(s, o, alpha=alpha), other, reads_self=False)
 
 
 def mul_(self: Tensor, other) -> Tensor:
@@ -3328,27 +3428,78 @@ def clamp_(self: Tensor, min=None, max=None) -> Tensor:
     return _inplace(self, lambda s: clamp(s, min, max))
 
 
+class Fill(Function):
+    """y = value in every element (x only gives the shape and dtype);
+    dL/dx = 0,  dL/dvalue = the sum of dL/dy (when value is a 0-d tensor)"""
+    backward_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, x, value):
+        out = V._new(x._shape, x.dtype, x.device)
+        _k(x).fill(out._view(), value.item() if isinstance(value, Tensor) else value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        g_value = grad.sum() if ctx.needs_input_grad[1] else None
+        return zeros_like(grad), g_value
+
+
+class FillWithTensor(Fill):
+    backward_name = "FillBackward3"
+
+
+class Zero(Fill):
+    backward_name = "ZeroBackward0"
+
+
 def zero_(self: Tensor) -> Tensor:
     """Set every element to 0 (in place)."""
-    return fill_(self, 0)
+    return _fill(self, 0, Zero)
 
 
 def fill_(self: Tensor, value) -> Tensor:
     """Set every element to `value` (in place)."""
-    _check_inplace(self)
     if isinstance(value, Tensor):
         if value.dim() != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value.dim()} dimensions.")
-        if _needs_graph(self, (value,)):
-            return _inplace(self, lambda s, v: v.to(s.dtype).expand(s._shape) + 0, value)
-        value = value.item()
-    V.check_fits(value, self.dtype)
-    if _needs_graph(self, ()):
-        return _inplace(self, lambda s: full_like(s, value) + s * 0)
-    _k(self).fill(self._view(), value)
-    self._version[0] += 1
-    return self
+        return _fill(self, value, FillWithTensor)
+    return _fill(self, value, Fill)
+
+
+def _fill(self: Tensor, value, fn_cls) -> Tensor:
+    _check_inplace(self)
+    if not _needs_graph(self, (value,)):
+        _check_no_overlap(self)
+        value = value.item() if isinstance(value, Tensor) else value
+        V.check_fits(value, self.dtype)
+        _k(self).fill(self._view(), value)
+        self._version[0] += 1
+        return self
+    if not isinstance(value, Tensor):
+        V.check_fits(value, self.dtype)
+    return _inplace(self, fn_cls.apply, value, reads_self=False)
+
+
+class Copy(Function):
+    """y = src broadcast to x's shape, in x's dtype and on x's device (x.copy_(src));
+    dL/dx = 0,  dL/dsrc = dL/dy summed back to src's shape, in src's dtype and device"""
+    backward_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, x, src):
+        ctx.src_meta = (src._shape, src.dtype, src.device)
+        out = V._new(x._shape, x.dtype, x.device)
+        src = src if src.device == x.device else src.to(x.device)
+        _k(x).copy(_operand(src, src.dtype, x._shape, x.device), out._view())
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dt, dev = ctx.src_meta
+        g_src = sum_to_shape(grad, shape).to(dt, dev) if ctx.needs_input_grad[1] else None
+        return zeros_like(grad), g_src
 
 
 def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
@@ -3361,7 +3512,7 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         raise RuntimeError(f"output with shape {list(self._shape)} doesn't match the broadcast "
                            f"shape {list(shape)}")
     if _needs_graph(self, (src,)):
-        return _inplace(self, lambda s, x: x.to(s.dtype, s.device).expand(s._shape) + s * 0, src)
+        return _inplace(self, Copy.apply, src, reads_self=False)
     if src.device != self.device:
         src = src.to(self.device)
     _check_no_overlap(self, src)
@@ -3370,9 +3521,9 @@ def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
     return self
 
 
-def _inplace_method(fn):
+def _inplace_method(fn, reads_self: bool = True):
     def method(self, *args, **kwargs):
-        return _inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args)
+        return _inplace(self, lambda s, *a: fn(s, *a, **kwargs), *args, reads_self=reads_self)
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place {fn.__name__}: the result is written into self."
     return method
@@ -3566,8 +3717,11 @@ OPERATORS = {
     "__and__": _T(bitwise_and), "__rand__": _T(_reflect(bitwise_and)),
     "__or__": _T(bitwise_or), "__ror__": _T(_reflect(bitwise_or)),
     "__xor__": _T(bitwise_xor), "__rxor__": _T(_reflect(bitwise_xor)),
+    "__ifloordiv__": _T(lambda s, o: _inplace(s, floor_divide, o)),
+    "__imod__": _T(lambda s, o: _inplace(s, remainder, o)),
     "__iand__": _T(lambda s, o: _inplace(s, bitwise_and, o)),
     "__ior__": _T(lambda s, o: _inplace(s, bitwise_or, o)),
+    "__ixor__": _T(lambda s, o: _inplace(s, bitwise_xor, o)),
     "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs, "__invert__": bitwise_not,
     "__getitem__": _getitem, "__setitem__": _setitem,
 }
@@ -3608,6 +3762,10 @@ INPLACE = """
     floor ceil round trunc abs clamp_min clamp_max lerp addcmul addcdiv masked_fill scatter
     scatter_add index_add remainder floor_divide maximum minimum
 """.split()
+# Those whose derivative never reads the old values of self (no snapshot needed, see _inplace).
+INPLACE_NOT_READING_SELF = set("""
+    neg sign floor ceil round trunc masked_fill scatter scatter_add index_add
+""".split())
 
 
 def _property(fn):
@@ -3620,7 +3778,7 @@ def attach_methods(cls) -> None:
     for name in METHODS:
         setattr(cls, name, g[name])
     for name in INPLACE:
-        setattr(cls, name + "_", _inplace_method(g[name]))
+        setattr(cls, name + "_", _inplace_method(g[name], name not in INPLACE_NOT_READING_SELF))
     for name, fn in OPERATORS.items():
         setattr(cls, name, fn)
     cls.T = property(lambda self: self.permute(tuple(range(self.dim() - 1, -1, -1))))
@@ -3632,7 +3790,6 @@ def attach_methods(cls) -> None:
     cls.new_empty = lambda self, *size, **kw: empty(*size, **_new_kw(self, kw))
     cls.new_full = lambda self, size, value, **kw: full(size, value, **_new_kw(self, kw))
     cls.new_tensor = lambda self, data, **kw: V.tensor(data, **_new_kw(self, kw))
-    cls.abs_ = _inplace_method(abs)
     cls.where = lambda self, condition, y: where(condition, self, y)   # self where cond, else y
     cls.sum_to_size = lambda self, *size: sum_to_shape(self, _shape_args(size))
 

@@ -232,7 +232,7 @@ def getitem(x: Tensor, index) -> Tensor:
     items = _expand_ellipsis(_normalize(index), x.dim())
     view, advanced = _apply_basic(x, items)
     if not advanced:
-        return view if view is not x else F.View.apply(x, x._shape) if x._requires_grad \
+        return view if view is not x else F.View.apply(x, x._shape) if x.requires_grad \
             else x._as_view(x._offset, x._shape, x._strides)
     if len(advanced) == 1 and advanced[0][1].dim() == 1:
         d, idx = advanced[0]  # the common x[idx] case: index_select, no offsets array
@@ -241,17 +241,15 @@ def getitem(x: Tensor, index) -> Tensor:
 
 
 class IndexPut(Function):
-    """y = x with `values` written at arbitrary positions;  dL/dx = dL/dy zeroed there,
-    dL/dvalues = dL/dy gathered there"""
+    """y = x with `values` written (or added, if accumulate) at arbitrary positions;
+    dL/dx = dL/dy, zeroed there unless accumulating;  dL/dvalues = dL/dy gathered there"""
     backward_name = "IndexPutBackward0"
 
     @staticmethod
-    def forward(ctx, x, values, advanced_view, accumulate):
-        view_geometry, advanced = advanced_view
+    def forward(ctx, x, values, items, accumulate):
         out = F._contiguous_copy(x)
-        offset, shape, strides = view_geometry
-        rel = offset - x._offset if x.is_contiguous() else offset
-        offsets = _offsets(shape, strides, rel if x.is_contiguous() else 0, advanced)
+        view, advanced = _apply_basic(out, items)   # positions in out's (contiguous) layout
+        offsets = _offsets(view._shape, view._strides, view._offset, advanced)
         _put_flat(out, offsets, values, accumulate)
         ctx.offsets, ctx.values_shape, ctx.accumulate = offsets, values._shape, accumulate
         return out
@@ -269,53 +267,43 @@ class IndexPut(Function):
 
 
 def setitem(x: Tensor, index, value) -> None:
-    """x[index] = value: write through a view, or scatter to the picked positions."""
+    """x[index] = value, an in-place op as in PyTorch: basic indices write through the view
+    x[index] (so x's history records a CopySlices when gradients are recorded), advanced ones
+    scatter to the picked positions (IndexPutBackward0)."""
     if not isinstance(value, Tensor):
         F._check_number(value, "index assignment")
     items = _expand_ellipsis(_normalize(index), x.dim())
-    with V.no_grad():
-        view, advanced = _apply_basic(x, items)
+    view, advanced = _apply_basic(x, items)
     if not advanced:
-        target = x._as_view(view._offset, view._shape, view._strides)
-        target._base = x if x._base is None else x._base
+        whole = (view._offset, view._shape, view._strides) == (x._offset, x._shape, x._strides)
+        target = x if whole else view   # x[...] = v and x[:] = v write x itself
         if isinstance(value, Tensor):
-            if target is x or view._shape == x._shape and view._offset == x._offset \
-                    and view._strides == x._strides:
-                F.copy_(x, value)
-            else:
-                F.copy_(target, value)
+            F.copy_(target, value)
         else:
-            F.fill_(target if (view._offset, view._shape, view._strides) !=
-                    (x._offset, x._shape, x._strides) else x, value)
+            F.fill_(target, value)
         return
     values = value if isinstance(value, Tensor) else V.full((), value, dtype=x.dtype,
                                                             device=x.device)
     offsets = _offsets(view._shape, view._strides, view._offset, advanced)
     offsets_shape = offsets._shape
-    F.broadcast_shapes(offsets_shape, values._shape)
     if F.broadcast_shapes(offsets_shape, values._shape) != offsets_shape:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot "
                            f"be broadcast to indexing result of shape {list(offsets_shape)}")
-    geometry = (view._offset, view._shape, view._strides)
+    F._check_inplace(x)
     if not F._needs_graph(x, (values,)):
-        F._check_inplace(x)
+        F._check_no_overlap(x)
         vals = F._contiguous_copy(values.expand(offsets_shape).to(x.dtype))
         F._k(x).put(x._storage._data, _flat(offsets), _flat(vals), False)
         x._version[0] += 1
         return
-    if not x.is_contiguous():
-        raise RuntimeError("advanced index assignment with autograd needs a contiguous tensor; "
-                           "use .contiguous() first")
-    F._inplace(x, lambda s, v: IndexPut.apply(s, v, (geometry, advanced), False), values)
+    F._inplace(x, lambda s, v: IndexPut.apply(s, v, items, False), values, reads_self=False)
 
 
 def index_put(x: Tensor, indices: tuple, values: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of x with values written (or added, if accumulate) at the tensor `indices`."""
-    out = x.clone()
     if accumulate:
         items = _expand_ellipsis(_normalize(tuple(indices)), x.dim())
-        view, advanced = _apply_basic(out, items)
-        return IndexPut.apply(x, values, ((x._offset, x._shape, x._strides), advanced), True) \
-            if x.is_contiguous() else x.contiguous().index_put(indices, values, True)
+        return IndexPut.apply(x, values, items, True)
+    out = x.clone()
     setitem(out, tuple(indices), values)
     return out

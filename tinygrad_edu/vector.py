@@ -544,11 +544,8 @@ class Node:
         """Hooks around `apply`: tensor hooks and pre-hooks may replace incoming gradients."""
         if self._tensor_hooks:
             for nr, hooks in self._tensor_hooks.items():
-                for fn in list(hooks.values()):
-                    if grads[nr] is not None:
-                        new = fn(grads[nr])
-                        if new is not None:
-                            grads[nr] = new
+                if grads[nr] is not None:
+                    grads[nr] = _run_tensor_hooks(hooks, grads[nr])
         if self._retain:
             for nr, ref in self._retain.items():
                 t = ref()
@@ -582,6 +579,19 @@ class Node:
         return 1
 
 
+def _run_tensor_hooks(hooks: dict, grad: "Tensor") -> "Tensor":
+    """Run a tensor's hooks in order; each may return a replacement gradient, which must keep
+    the gradient's shape (it is the gradient of that tensor)."""
+    for fn in list(hooks.values()):
+        new = fn(grad)
+        if new is not None:
+            if not isinstance(new, Tensor) or new._shape != grad._shape:
+                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size "
+                                   "of value")
+            grad = new
+    return grad
+
+
 class AccumulateGrad(Node):
     """The node at a leaf: adds the incoming gradient into `variable.grad`."""
 
@@ -595,10 +605,7 @@ class AccumulateGrad(Node):
     def apply(self, grad):
         var = self.variable
         if var._hooks:
-            for fn in list(var._hooks.values()):
-                new = fn(grad)
-                if new is not None:
-                    grad = new
+            grad = _run_tensor_hooks(var._hooks, grad)
         if _grad_enabled[0]:  # create_graph: the gradient itself stays differentiable
             var._grad = grad if var._grad is None else var._grad + grad
         elif var._grad is None:
@@ -634,7 +641,7 @@ def _can_steal(grad: "Tensor", var: "Tensor") -> bool:
         holders += 1
     if sys.getrefcount(grad._storage) > holders:
         return False
-    grad._base = None  # its base was reachable only through it
+    grad._base = grad._view_version = None  # its base was reachable only through it
     return True
 
 
@@ -851,7 +858,7 @@ class Function:
         """Run forward and, if any input requires grad, record a node for backward."""
         if _grad_enabled[0]:
             for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
+                if isinstance(a, Tensor) and a.requires_grad:
                     return _apply_recording(cls, args)
         # Nothing to record: our own ops reuse one idle ctx per class (its attributes are never
         # read again); a user's Function gets a fresh one, as its forward may expect.
@@ -869,7 +876,7 @@ def _apply_recording(cls, args: tuple):
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             slots.append(i)
-            if a._requires_grad:
+            if a.requires_grad:
                 needs.append(True)
                 edges.append(_edge(a))
                 metas.append((a._shape, a._storage.dtype, a._storage.device))
@@ -978,6 +985,20 @@ def _unlink_saved_outputs(node: BackwardNode, outputs) -> None:
         node._saved_output_nrs = nrs
 
 
+def _saved_output_moved(node: "Node | None", target: "Tensor") -> None:
+    """An in-place op computed its result out of place and wrote it into `target`: if the
+    result's node saved that result (y = exp(x) saves y), what it saved is now `target` at its
+    new version, so a later in-place change of `target` is caught as PyTorch catches it."""
+    nrs = getattr(node, "_saved_output_nrs", None)
+    if not nrs:
+        return
+    saved, versions = list(node._saved), list(node._saved_versions)
+    for i in nrs:
+        saved[i] = target._alias()
+        versions[i] = target._version[0]
+    node._saved, node._saved_versions = tuple(saved), tuple(versions)
+
+
 def _is_one_of(t: "Tensor", tensors) -> bool:
     for x in tensors:
         if x is t:
@@ -1003,7 +1024,7 @@ def _output_of(node: BackwardNode, args: tuple, out: "Tensor", nr: int) -> "Tens
 
 def _link_output(node: BackwardNode, out: "Tensor", nr: int) -> None:
     out._requires_grad = True
-    out.grad_fn = node
+    out._grad_fn = node
     out._output_nr = nr
 
 
@@ -1120,7 +1141,7 @@ def _zero_grads(params, set_to_none: bool) -> None:
 def _make_grads(outputs: Sequence["Tensor"], grad_outputs: Sequence) -> list:
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out._requires_grad:
+        if not out.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
                                "grad_fn")
         if g is None:
@@ -1168,7 +1189,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
     for i, x in enumerate(inputs):
-        if not x._requires_grad:
+        if not x.requires_grad:
             raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
                                "grad")
     grads = _make_grads(outputs, grad_outputs)
@@ -1206,7 +1227,8 @@ class Tensor:
     """
 
     __slots__ = ("_storage", "_offset", "_shape", "_strides", "_arr", "_requires_grad", "_grad",
-                 "grad_fn", "_output_nr", "_version", "_base", "__dict__", "__weakref__")
+                 "_grad_fn", "_output_nr", "_version", "_base", "_view_version", "__dict__",
+                 "__weakref__")
     # Set on few tensors (leaves with hooks, retained grads), so class-level defaults: every new
     # tensor would otherwise pay for them.
     _grad_acc = _hooks = _post_accumulate_hooks = None
@@ -1238,10 +1260,14 @@ class Tensor:
         return t
 
     def _as_view(self, offset: int, shape: tuple, strides: tuple) -> "Tensor":
-        """A view of this tensor's storage with new geometry (no autograd: see functions.py)."""
+        """A view of this tensor's storage with new geometry (no autograd: see functions.py).
+
+        It remembers its base (the tensor that owns the memory, never itself a view) and shares
+        its version counter; `_view_version` is the version its history was made at."""
         t = Tensor._make(self._storage, offset, shape, strides)
         t._version = self._version
         t._base = self if self._base is None else self._base
+        t._view_version = self._version[0]
         return t
 
     # -- the array this tensor looks at --------------------------------------------------------
@@ -1341,7 +1367,18 @@ class Tensor:
 
     # -- autograd attributes -----------------------------------------------------------------
     @property
+    def grad_fn(self) -> "Node | None":
+        """The node that made this tensor (None for a leaf). A view whose base (or another view
+        of it) was changed in place since its history was recorded gets a fresh history
+        first: PyTorch's rule, see _refresh_view."""
+        if self._view_version is not None and self._view_version != self._version[0]:
+            _refresh_view(self)
+        return self._grad_fn
+
+    @property
     def requires_grad(self) -> bool:
+        if self._view_version is not None and self._view_version != self._version[0]:
+            _refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -1399,7 +1436,7 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is None or self._retains_grad:
             return
@@ -1411,7 +1448,7 @@ class Tensor:
 
     def register_hook(self, hook: Callable) -> RemovableHandle:
         """`hook(grad)` runs when this tensor's gradient is computed; it may return a new one."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn._add_tensor_hook(self._output_nr, hook)
@@ -1444,7 +1481,7 @@ class Tensor:
     def detach_(self) -> "Tensor":
         if self._base is not None and self._base._requires_grad:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        self.grad_fn = None
+        self._grad_fn = self._view_version = None
         self._requires_grad = False
         return self
 
@@ -1464,7 +1501,7 @@ class Tensor:
     # -- conversions ---------------------------------------------------------------------------
     def numpy(self, *, force: bool = False) -> np.ndarray:
         """The elements as a numpy array that shares memory with this tensor (CPU only)."""
-        if self._requires_grad and not force:
+        if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if self._storage.device.type != "cpu":
@@ -1476,7 +1513,7 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         """numpy's view of this tensor (np.asarray(t), and numpy functions given a tensor)."""
-        if self._requires_grad:  # numpy would compute outside the graph: the gradient is lost
+        if self.requires_grad:  # numpy would compute outside the graph: the gradient is lost
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         arr = self.cpu()._view()
@@ -1623,9 +1660,33 @@ def _init_from(t: Tensor, storage: Storage, offset: int, shape: tuple, strides: 
                arr=None) -> None:
     t._storage, t._offset, t._shape, t._strides, t._arr = storage, offset, shape, strides, arr
     t._requires_grad = False
-    t._grad = t.grad_fn = t._base = None
+    t._grad = t._grad_fn = t._base = t._view_version = None
     t._output_nr = 0
     t._version = [0]
+
+
+def _refresh_view(view: Tensor) -> None:
+    """Give a view the history of its base as it is now (PyTorch's view + in-place rule).
+
+    An in-place op on a base, or on any of its views, writes memory that every view of that
+    base sees, and bumps their shared version counter. A view whose recorded history is older
+    than the counter reads its values through the base now, so its history becomes "this
+    region of the base": an AsStridedBackward0 node over the base's current history."""
+    base = view._base
+    view._view_version = view._version[0]
+    if view._grad_fn is None and not base.requires_grad:
+        return  # no history on either side: nothing to regenerate
+    creator = view.__dict__.get("_multi_output_of")
+    if creator is not None:
+        name, nr = creator
+        raise RuntimeError(
+            f"Output {nr} of {name} is a view and its base or another view of "
+            "its base has been modified inplace. This view is the output of a function that "
+            "returns multiple views. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one.")
+    fresh = _apply_recording(_functions.AsStrided,
+                             (base, view._shape, view._strides, view._offset))
+    view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, 0, True
 
 
 def _legacy_new(dt: dtype, args: tuple, dev) -> Tensor:
@@ -1726,7 +1787,7 @@ def _new(shape: tuple, dt: dtype, dev: device) -> Tensor:
     strides = _strides_seen.get(shape)  # (not `or`: a 0-d tensor's strides () are falsy)
     t._strides = strides if strides is not None else contiguous_strides(shape)
     t._requires_grad = False
-    t._grad = t.grad_fn = t._base = None
+    t._grad = t._grad_fn = t._base = t._view_version = None
     t._output_nr = 0
     t._version = [0]
     return t
