@@ -888,6 +888,11 @@ class Where(Function):
         return None, ga, gb
 
 
+class MaskedFill(Where):
+    """z = value where mask else x (x.masked_fill(mask, value)): Where's math, PyTorch's name"""
+    backward_name = "MaskedFillBackward0"
+
+
 def where(condition: Tensor, input=None, other=None):
     """Elementwise choice: `input` where `condition` is true, else `other`.
 
@@ -2784,7 +2789,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     else:
         value = full((), value, dtype=input.dtype, device=input.device)
     broadcast_shapes(input._shape, mask._shape)
-    out = where(mask, value, input)
+    _same_device(input, mask)
+    out = MaskedFill.apply(mask, value, input)
     if out._shape != input._shape:
         raise RuntimeError(f"masked_fill: mask of shape {list(mask._shape)} cannot broadcast to "
                            f"the input's shape {list(input._shape)}")
