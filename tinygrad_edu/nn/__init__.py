@@ -11,14 +11,18 @@ Where things live (PyTorch keeps them in torch/nn/modules/*; here one file per k
     containers.py   Sequential, ModuleList, ModuleDict
     layers.py       Linear, Identity, Flatten, Unflatten, Dropout, Dropout2d, Embedding,
                     LayerNorm, BatchNorm1d, BatchNorm2d
-    conv.py         Conv1d, Conv2d (and F.conv1d, F.conv2d)
-    pooling.py      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d (and their F. forms)
+    conv.py         Conv1d, Conv2d
+    pooling.py      MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
     activations.py  ReLU, LeakyReLU, GELU, Tanh, Sigmoid, Hardtanh, Softmax, LogSoftmax, ...
     loss.py         MSELoss, L1Loss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, NLLLoss,
                     CrossEntropyLoss, ...
     functional.py   the functions all of these call (and the fused Functions behind them)
     init.py         weight initialisation (xavier_*, kaiming_*, ...)
     utils.py        clip_grad_norm_, clip_grad_value_, parameters_to_vector
+
+The layers call only public functions (F.conv2d, F.max_pool2d, ...). The ops that need device
+kernels or a tensor's internals (convolution, pooling, embedding, nll_loss's Function) live in
+`tinygrad_edu.ops`; nn.functional exports them under their PyTorch names.
 """
 from tinygrad_edu.nn import functional, init, utils
 from tinygrad_edu.nn.activations import (ELU, GELU, Hardtanh, LeakyReLU, LogSoftmax, Mish, ReLU,

@@ -1,5 +1,6 @@
 """`nn.functional`: the stateless side of `nn` — activations, linear, normalisation, dropout,
-embedding, padding and the losses, as functions (`import tinygrad_edu.nn.functional as F`).
+embedding, padding, convolution, pooling and the losses, as functions (`import
+tinygrad_edu.nn.functional as F`).
 
 Most are a few tensor ops. The ones on every training step's hot path, or that must be
 numerically careful, are fused `Function`s with their derivative written out beside the forward
@@ -7,6 +8,12 @@ numerically careful, are fused `Function`s with their derivative written out bes
 backward node instead of a dozen, and a gradient that is exact where the naive chain of ops would
 overflow. Their backward nodes carry PyTorch's names (LogSoftmaxBackward0, NllLossBackward0, ...)
 so the graphs `viz` draws look like PyTorch's.
+
+This module uses only the public tensor API. What needs more — device kernels, a tensor's
+arrays, index Functions applied to indices checked once — lives in `tinygrad_edu.ops` and is
+exported from here under the same names: conv1d, conv2d and the pools (ops/conv.py), embedding
+and one_hot (ops/embedding.py), and NllLoss with the checks of class-index targets
+(ops/losses.py).
 """
 from __future__ import annotations
 
@@ -15,16 +22,13 @@ import warnings
 
 import tinygrad_edu as tg
 from tinygrad_edu.autograd import Function
-from tinygrad_edu.functions import Gather, IndexAdd, IndexSelect, Scatter, _min_max, _same_device
+# from ops/, exported from here under the same names (see the docstring)
+from tinygrad_edu.ops.conv import (adaptive_avg_pool2d, avg_pool2d, conv1d,  # noqa: F401
+                                   conv2d, max_pool2d, max_pool2d_with_indices)
+from tinygrad_edu.ops.embedding import Embedding, embedding, one_hot  # noqa: F401
+from tinygrad_edu.ops.losses import (NllLoss, check_class_targets, check_on_its_device,
+                                     class_weight_total, scalar_name, usable_targets)
 from tinygrad_edu.vector import Tensor
-
-# The short type names PyTorch's messages use ("expected ... Long but found Float").
-_SCALAR_NAME = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                "int16": "Short", "uint8": "Byte", "bool": "Bool"}
-
-
-def _scalar_name(t: Tensor) -> str:
-    return _SCALAR_NAME[t.dtype.name]
 
 
 def _check_tensor(x, fn: str, arg: str = "input") -> None:
@@ -404,76 +408,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
 
 
 # ====================================================================================== embedding
-
-
-class Embedding(Function):
-    """y[..., :] = W[idx[...], :] (a row lookup);  dL/dW[r] = sum of the gradients of every
-    position that looked up row r (index_add), except the padding row, which gets none"""
-    backward_name = "EmbeddingBackward0"
-
-    # The indices were range-checked by `embedding` (one transfer on CUDA): the Functions are
-    # applied directly, so that neither the lookup nor its backward checks them again.
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        flat = indices.reshape(-1)
-        rows = IndexSelect.apply(weight, 0, flat)
-        ctx.save_for_backward(flat)
-        ctx.weight_shape, ctx.padding_idx = tuple(weight.shape), padding_idx
-        return rows.reshape(tuple(indices.shape) + (weight.shape[1],))
-
-    @staticmethod
-    def backward(ctx, grad):
-        flat, = ctx.saved_tensors
-        g = grad.reshape(-1, ctx.weight_shape[1])
-        if ctx.padding_idx is not None:
-            g = g * (flat != ctx.padding_idx).to(g.dtype).unsqueeze(1)
-        gw = tg.zeros(ctx.weight_shape, dtype=grad.dtype, device=grad.device)
-        return IndexAdd.apply(gw, 0, flat, g, 1), None, None
-
-
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
-              max_norm: float | None = None, norm_type: float = 2.0,
-              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """The rows of `weight` at the integer indices `input`: shape input.shape + (embedding_dim,)."""
-    _check_tensor(input, "embedding")
-    if input.dtype not in (tg.int64, tg.int32):
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
-                           f"scalar types: Long, Int; but got {input.type()} instead (while "
-                           "checking arguments for embedding)")
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported by tinygrad_edu")
-    n = weight.shape[0]
-    _same_device(weight, input)
-    if input.numel():
-        lo, hi = _min_max(input)          # reduced on input's device: one transfer of two numbers
-        if lo < 0 or hi >= n:
-            raise IndexError("index out of range in self")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += n
-    return Embedding.apply(weight, input.long(), padding_idx)
-
-
-def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """out[..., c] = 1 where tensor[...] == c, else 0: int64 of shape tensor.shape + (C,)."""
-    _check_tensor(tensor, "one_hot", "tensor")
-    if tensor.dtype is not tg.int64:
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if tensor.numel() == 0:
-        if num_classes == -1:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        return tg.zeros(tuple(tensor.shape) + (num_classes,), dtype=tg.int64,
-                        device=tensor.device)
-    lo, hi = _min_max(tensor)             # reduced on tensor's device: one transfer of two numbers
-    if lo < 0:
-        raise RuntimeError("Class values must be non-negative.")
-    if num_classes == -1:
-        num_classes = hi + 1
-    elif hi >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    out = tg.zeros(tuple(tensor.shape) + (num_classes,), dtype=tg.int64, device=tensor.device)
-    # in range, as just checked: Scatter directly, not scatter(), which would check again
-    return Scatter.apply(out, out.dim() - 1, tensor.unsqueeze(-1), 1, None)
+# embedding and one_hot (and the Embedding Function): in ops/embedding.py, imported above.
 
 
 # ================================================================================== normalisation
@@ -928,9 +863,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                            f"({target.dtype}) must have one floating-point dtype; convert the "
                            "target with .to(input.dtype) (class indices need cross_entropy)")
     if input.numel():
-        _check_on_its_device(((input >= 0) & (input <= 1)).all(), _raise_not_probabilities)
-        _check_on_its_device(((target >= 0) & (target <= 1)).all(),
-                             _raise_target_not_probabilities)
+        check_on_its_device(((input >= 0) & (input <= 1)).all(), _raise_not_probabilities)
+        check_on_its_device(((target >= 0) & (target <= 1)).all(),
+                            _raise_target_not_probabilities)
     _class_weight_not_differentiable("binary_cross_entropy", weight=weight)
     if weight is not None:
         weight = weight.expand(tg.broadcast_shapes(tuple(weight.shape), tuple(input.shape)))
@@ -999,83 +934,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                               reduction)
 
 
-def _flatten_classes(x: Tensor) -> Tensor:
-    """(N, C, d1, ...) -> (N * d1 * ..., C), (N, C) unchanged, (C,) -> (1, C): one row per
-    prediction, classes along the columns."""
-    if x.dim() == 1:
-        return x.reshape(1, -1)
-    if x.dim() == 2:
-        return x
-    return x.movedim(1, -1).reshape(-1, x.shape[1])
-
-
-class NllLoss(Function):
-    """For row i with target class t_i and class weight w_i = weight[t_i] (1 without weights;
-    0 if t_i is ignored):  l_i = -w_i x[i, t_i];  'mean' divides the sum by sum_i w_i (which is
-    the count of non-ignored rows without weights).
-    dL/dx[i, c] = -w_i g_i where c = t_i, else 0 (g_i: the gradient reaching l_i)"""
-    backward_name = "NllLossBackward0"
-
-    @staticmethod
-    def forward(ctx, x, target, weight, reduction, ignore_index, maybe_ignored):
-        rows = _flatten_classes(x)
-        t = target.reshape(-1)
-        if maybe_ignored:  # ignored rows look at class 0 with weight 0
-            # (so do out-of-range ones, which a pending CUDA check will report: no kernel may
-            # read outside the rows)
-            keep = _usable_targets(t, rows.shape[1], ignore_index)
-            t = tg.where(keep, t, 0)
-            w = keep.to(x.dtype) if weight is None else IndexSelect.apply(weight, 0, t) * keep
-        else:  # the common case: every row counts (fewer ops on the hot path)
-            w = None if weight is None else IndexSelect.apply(weight, 0, t)
-        # t is in [0, C): checked by _check_class_targets on the CPU, masked above while a CUDA
-        # check is pending; so the Functions are applied directly (gather() would check again)
-        picked = Gather.apply(rows, 1, t.unsqueeze(1)).reshape(-1)
-        losses = picked if w is None else picked * w  # the loss is -losses
-        total = t.shape[0] if w is None else w.sum()
-        # (the minus goes on the elements before the sum, as in PyTorch: a sum of -0.0 losses
-        # is 0.0, where minus a sum of 0.0 would print as -0.)
-        if reduction == "none":
-            out = (-losses).reshape(tuple(target.shape))
-        elif reduction == "sum":
-            out = (-losses).sum()
-        else:
-            out = (-losses).sum() / total
-        ctx.save_for_backward(t, w, total if w is not None else None)
-        ctx.total, ctx.x_shape, ctx.reduction = total, tuple(x.shape), reduction
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        t, w, total = ctx.saved_tensors
-        if total is None:
-            total = ctx.total
-        g = grad.reshape(-1) if ctx.reduction == "none" else grad
-        if ctx.reduction == "mean":
-            g = g / total
-        # (rows,) or a scalar for all rows; 0 - (g w) keeps an ignored row's 0 a 0, not -0.
-        coef = -g if w is None else 0 - g * w
-        rows = t.shape[0]
-        n_classes = ctx.x_shape[1] if len(ctx.x_shape) >= 2 else ctx.x_shape[0]
-        gx = tg.zeros((rows, n_classes), dtype=grad.dtype, device=grad.device)
-        gx = Scatter.apply(gx, 1, t.unsqueeze(1), coef.reshape(-1, 1).expand(rows, 1), None)
-        if len(ctx.x_shape) > 2:  # undo _flatten_classes: (N*d1*..., C) -> (N, C, d1, ...)
-            n, c, rest = ctx.x_shape[0], ctx.x_shape[1], ctx.x_shape[2:]
-            gx = gx.reshape((n,) + rest + (c,)).movedim(-1, 1)
-        else:
-            gx = gx.reshape(ctx.x_shape)
-        return gx, None, None, None, None, None
-
-
-def _check_on_its_device(passed: Tensor, report) -> None:
-    """A check computed where the data lives, as the 0-d bool `passed`; if it is False,
-    report() raises the error. On the CPU the answer is read at once; on CUDA it is read at the
-    next wait for the device (kernels_cuda.check_later), so the check costs no transfer."""
-    if passed._storage.device.type == "cpu":
-        if not passed.item():
-            report()
-    else:
-        passed._storage._kernels.check_later(passed._view(), report)
+# The class-index loss NllLoss, its target checks and the check that runs on the data's
+# device (check_on_its_device): in ops/losses.py, imported above.
 
 
 def _raise_not_probabilities() -> None:
@@ -1086,74 +946,6 @@ def _raise_target_not_probabilities() -> None:
     raise RuntimeError("all elements of target should be between 0 and 1")
 
 
-def _bad_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
-    """True where target t is outside [0, c) and is not ignore_index: an error."""
-    return ((t < 0) | (t >= c)) & (t != ignore_index)
-
-
-def _usable_targets(t: Tensor, c: int, ignore_index: int) -> Tensor:
-    """True where target t is a class in [0, c) other than ignore_index."""
-    return (t != ignore_index) & (t >= 0) & (t < c)
-
-
-def _check_class_targets(fn: str, input: Tensor, target: Tensor, weight: Tensor | None,
-                         ignore_index: int) -> tuple[int, bool]:
-    """Validate class-index targets for nll_loss/cross_entropy. Returns the number of classes,
-    and whether some target may equal ignore_index (if not, nothing needs masking)."""
-    if input.dim() < 1:
-        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target.dtype not in (tg.int64, tg.uint8):
-        name = _scalar_name(target)
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {name} (expected "
-                           f"scalar type Long but found {name}: class-index targets must be "
-                           "integers)")
-    if input.dim() == 1:
-        if target.dim() != 0:
-            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    else:
-        if target.dim() == 0 or target.shape[0] != input.shape[0]:
-            got = target.shape[0] if target.dim() else 0
-            raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
-                             f"batch_size ({got}).")
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-        if tuple(target.shape) != expected:
-            raise RuntimeError(f"Expected target size {list(expected)}, got "
-                               f"{list(target.shape)}")
-    c = input.shape[1] if input.dim() >= 2 else input.shape[0]
-    _same_device(input, target, weight)
-    if weight is not None:
-        if weight.dim() != 1 or weight.numel() != c:
-            raise RuntimeError(f"weight tensor should be defined either for all {c} classes or "
-                               f"no classes but got weight tensor of shape: "
-                               f"{list(weight.shape)}")
-        if weight.dtype is not input.dtype:
-            raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found "
-                               f"{_scalar_name(weight)}")
-    if target.numel() == 0:
-        return c, False
-    if target._storage.device.type != "cpu":
-        # On a GPU the check runs on the device and is read at the next wait for it, as
-        # PyTorch does: no transfer per loss. The loss then masks every target it may not use
-        # (ignored or, until the check is settled, out of range), so it says "maybe ignored".
-        t = target.long()
-        _check_on_its_device(_bad_targets(t, c, ignore_index).any().logical_not(),
-                             lambda: _raise_bad_target(t, c, ignore_index))
-        return c, True
-    # On the CPU the min and max, read in place, are all a valid batch needs. Only when they
-    # leave [0, c) must the ignored targets be told apart from wrong ones.
-    lo, hi = _min_max(target)
-    if lo < 0 or hi >= c:
-        _raise_bad_target(target.long(), c, ignore_index)
-    return c, lo <= ignore_index <= hi
-
-
-def _raise_bad_target(t: Tensor, c: int, ignore_index: int) -> None:
-    """IndexError naming the first target outside [0, c) that is not ignore_index, if any."""
-    bad = _bad_targets(t, c, ignore_index)
-    if bad.any().item():
-        raise IndexError(f"Target {t[bad].reshape(-1)[0].item()} is out of bounds.")
-
-
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """The negative log-likelihood of the target classes, given log-probabilities `input` of
@@ -1162,7 +954,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     _check_tensor(input, "nll_loss")
     _check_tensor(target, "nll_loss", "target")
     reduction = _reduction(reduction, size_average, reduce)
-    _, maybe_ignored = _check_class_targets("nll_loss", input, target, weight, ignore_index)
+    _, maybe_ignored = check_class_targets("nll_loss", input, target, weight, ignore_index)
     _class_weight_not_differentiable("nll_loss", weight=weight)
     return NllLoss.apply(input, target.long(), weight, reduction, ignore_index, maybe_ignored)
 
@@ -1192,8 +984,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"cross_entropy: class-probability targets must have the input's "
                            f"shape {list(input.shape)}, got {list(target.shape)} (class-index "
                            f"targets are integers of shape {index_shape})")
-    c, maybe_ignored = _check_class_targets("cross_entropy", input, target, weight,
-                                            ignore_index)
+    c, maybe_ignored = check_class_targets("cross_entropy", input, target, weight,
+                                           ignore_index)
     _class_weight_not_differentiable("cross_entropy", weight=weight)
     logp = log_softmax(input, class_dim)
     target = target.long()
@@ -1206,12 +998,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                    else logp * weight).sum(class_dim)
     else:
         smooth = -logp.sum(class_dim)
-    keep = _usable_targets(target, c, ignore_index)
+    keep = usable_targets(target, c, ignore_index)
     smooth = smooth * keep.to(smooth.dtype)
     if reduction == "mean":
         if weight is not None:
-            denom = IndexSelect.apply(weight, 0, tg.where(keep, target, 0).reshape(-1)).mul(
-                keep.reshape(-1).to(weight.dtype)).sum()
+            denom = class_weight_total(weight, target, keep)
         else:
             denom = keep.sum()
         smooth = smooth.sum() / denom
@@ -1226,7 +1017,7 @@ def _cross_entropy_probs(input, target, weight, ignore_index, reduction, label_s
     divides by the number of predictions (not by the weights)."""
     if not target.dtype.is_floating_point:
         raise RuntimeError(f"Expected floating point type for target with class probabilities, "
-                           f"got {_scalar_name(target)}")
+                           f"got {scalar_name(target)}")
     if ignore_index != -100:
         raise RuntimeError("ignore_index is not supported for floating point target")
     c = input.shape[class_dim]
@@ -1262,10 +1053,3 @@ def _kl_terms(input: Tensor, target: Tensor, log_target: bool) -> Tensor:
     # y log y is 0 at y = 0 (the limit), not 0 * -inf = nan
     ylogy = tg.where(target > 0, target * tg.where(target > 0, target, 1.0).log(), 0.0)
     return ylogy - target * input
-
-
-# ========================================================================= convolution, pooling
-# Defined beside their layers, in conv.py and pooling.py (imported last: they use this module).
-from tinygrad_edu.nn.conv import conv1d, conv2d  # noqa: E402,F401
-from tinygrad_edu.nn.pooling import (adaptive_avg_pool2d, avg_pool2d,  # noqa: E402,F401
-                                     max_pool2d, max_pool2d_with_indices)

@@ -9,22 +9,22 @@ dict for what the rule remembers between steps (Adam's moving averages, SGD's mo
     loss.backward()
     optimizer.step()
 
-Each `step` runs as one fused kernel per parameter (`sgd_step`, `adam_step`, `rmsprop_step`,
-`adagrad_step` of the device's kernels module, see docs/primitives.md): a single pass over the
-parameter, its gradient and its state. The same rule is also written with tensor ops
-(`_*_reference` below); that readable version runs when a device has no such kernel or a tensor is
-not contiguous, and the tests check both against PyTorch.
+The optimizers keep the groups, the options and the state; the update rules themselves are the
+op functions of `tinygrad_edu.ops.updates` (`sgd_`, `adam_`, `rmsprop_`, `adagrad_`), each one
+fused kernel per parameter and step where the device has it (a single pass over the parameter,
+its gradient and its state), and the same rule written with tensor ops where it has not or a
+tensor is not contiguous; the tests check both against PyTorch.
 """
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from collections import defaultdict
 from typing import Any, Callable
 
 import tinygrad_edu as _torch
-from tinygrad_edu.vector import Tensor, _zero_grads, no_grad, kernels as _device_kernels
+from tinygrad_edu.ops import updates
+from tinygrad_edu.vector import Tensor, _zero_grads, no_grad
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 
@@ -42,37 +42,11 @@ required = _RequiredParameter()
 # ---------------------------------------------------------------------------------------- helpers
 
 
-def _flat(t: Tensor):
-    """The device array of a contiguous tensor's elements as one flat 1-D array (shared memory)."""
-    return t._view().reshape(t.numel())
-
-
-def _fused_kernel(p: Tensor, name: str, grad: Tensor, *state: Tensor):
-    """The device's fused update `name` if it has one and p and its state are contiguous, else
-    None (then the tensor-op reference rule runs; a non-contiguous grad is copied, it is only read).
-
-    The kernel walks all the arrays with one index, unchecked: a state tensor of another shape
-    (a state_dict from a different model, a hand-edited state) must be refused here, before it
-    could make the kernel read or write past an array's end.
-    """
-    for t in (grad,) + state:
-        if t is not None and (t._shape != p._shape or t.dtype != p.dtype):
-            raise RuntimeError(f"{type(t).__name__} of shape {list(t._shape)} and dtype "
-                               f"{t.dtype} in the optimizer's state or gradient does not match "
-                               f"its parameter of shape {list(p._shape)} and dtype {p.dtype}")
-    kernel = getattr(_device_kernels(p.device), name, None)
-    if kernel is None:
-        return None
-    for t in (p,) + state:
-        if t is not None and not t.is_contiguous():
-            return None
-    return kernel
-
-
-def _changed_in_place(p: Tensor) -> None:
-    # A kernel wrote into p's memory: bump its version as an in-place op would, so a backward
-    # that saved p before this step notices the change.
-    p._version[0] += 1
+def _fused_kernel(p: Tensor, rule: str, grad: Tensor, *state: Tensor | None) -> bool:
+    """Whether `rule`'s update runs as the device's fused kernel on p (else the tensor-op
+    reference rule runs): `ops.updates.can_fuse`, which also refuses state of the wrong shape.
+    The tests patch this name (to `lambda *args: None`) to check the reference rules."""
+    return updates.can_fuse(rule, p, grad, *state)
 
 
 def _check_lr(lr) -> None:
@@ -343,30 +317,10 @@ class SGD(Optimizer):
         first = buf is None
         if momentum != 0 and first:
             buf = state["momentum_buffer"] = _torch.zeros_like(p)
-        kernel = _fused_kernel(p, "sgd_step", grad, buf)
-        if kernel is None:
-            _sgd_reference(p, grad, buf, group, first)
-            return
-        grad = grad.contiguous()
-        kernel(_flat(p), _flat(grad), _flat(buf if buf is not None else grad), group["lr"],
-               momentum, group["dampening"], group["weight_decay"], group["nesterov"],
-               group["maximize"], first)
-        _changed_in_place(p)
-
-
-def _sgd_reference(p, grad, buf, group, first_step) -> None:
-    """SGD's update with tensor ops (the rule in the class docstring, one op per line)."""
-    g = -grad if group["maximize"] else grad
-    if group["weight_decay"] != 0:
-        g = g + group["weight_decay"] * p
-    momentum = group["momentum"]
-    if momentum != 0:
-        if first_step:
-            buf.copy_(g)
-        else:
-            buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
-        g = g + momentum * buf if group["nesterov"] else buf
-    p.add_(g, alpha=-group["lr"])
+        updates.sgd_(p, grad, buf, lr=group["lr"], momentum=momentum,
+                     dampening=group["dampening"], weight_decay=group["weight_decay"],
+                     nesterov=group["nesterov"], maximize=group["maximize"], first_step=first,
+                     fused=bool(_fused_kernel(p, "sgd", grad, buf)))
 
 
 # ---------------------------------------------------------------------------------------- Adam
@@ -416,37 +370,11 @@ class Adam(Optimizer):
         step = _advance(state["step"])
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         max_sq = state.get("max_exp_avg_sq") if group["amsgrad"] else None
-        kernel = _fused_kernel(p, "adam_step", grad, exp_avg, exp_avg_sq, max_sq)
-        if kernel is None:
-            _adam_reference(p, grad, exp_avg, exp_avg_sq, max_sq, group, step)
-            return
-        beta1, beta2 = group["betas"]
-        grad = grad.contiguous()
-        kernel(_flat(p), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq),
-               _flat(max_sq if max_sq is not None else exp_avg_sq), group["lr"], beta1, beta2,
-               group["eps"], group["weight_decay"], step, group["amsgrad"], group["maximize"],
-               group["decoupled_weight_decay"])
-        _changed_in_place(p)
-
-
-def _adam_reference(p, grad, exp_avg, exp_avg_sq, max_sq, group, step) -> None:
-    """Adam's update with tensor ops (the rule in the class docstring)."""
-    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-    g = -grad if group["maximize"] else grad
-    if wd != 0:
-        if group["decoupled_weight_decay"]:
-            p.mul_(1 - lr * wd)
-        else:
-            g = g + wd * p
-    exp_avg.lerp_(g, 1 - beta1)
-    exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-    if max_sq is not None:
-        max_sq.copy_(_torch.maximum(max_sq, exp_avg_sq))
-        second = max_sq
-    else:
-        second = exp_avg_sq
-    denom = second.sqrt() / math.sqrt(1 - beta2 ** step) + eps
-    p.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** step))
+        updates.adam_(p, grad, exp_avg, exp_avg_sq, max_sq, step=step, lr=group["lr"],
+                      betas=group["betas"], eps=group["eps"], weight_decay=group["weight_decay"],
+                      amsgrad=group["amsgrad"], maximize=group["maximize"],
+                      decoupled_weight_decay=group["decoupled_weight_decay"],
+                      fused=bool(_fused_kernel(p, "adam", grad, exp_avg, exp_avg_sq, max_sq)))
 
 
 class AdamW(Adam):
@@ -506,37 +434,12 @@ class RMSprop(Optimizer):
         square_avg = state["square_avg"]
         grad_avg = state.get("grad_avg") if group["centered"] else None
         buf = state.get("momentum_buffer") if group["momentum"] > 0 else None
-        kernel = _fused_kernel(p, "rmsprop_step", grad, square_avg, grad_avg, buf)
-        if kernel is None:
-            _rmsprop_reference(p, grad, square_avg, grad_avg, buf, group)
-            return
-        grad = grad.contiguous()
-        unused = _flat(square_avg)  # any array of the dtype: the kernel does not touch it
-        kernel(_flat(p), _flat(grad), _flat(square_avg),
-               _flat(grad_avg) if grad_avg is not None else unused,
-               _flat(buf) if buf is not None else unused, group["lr"], group["alpha"],
-               group["eps"], group["weight_decay"], group["momentum"], group["centered"],
-               group["maximize"])
-        _changed_in_place(p)
-
-
-def _rmsprop_reference(p, grad, square_avg, grad_avg, buf, group) -> None:
-    """RMSprop's update with tensor ops (the rule in the class docstring)."""
-    alpha = group["alpha"]
-    g = -grad if group["maximize"] else grad
-    if group["weight_decay"] != 0:
-        g = g + group["weight_decay"] * p
-    square_avg.mul_(alpha).addcmul_(g, g, value=1 - alpha)
-    if grad_avg is not None:
-        grad_avg.lerp_(g, 1 - alpha)
-        avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt() + group["eps"]
-    else:
-        avg = square_avg.sqrt() + group["eps"]
-    if buf is not None:
-        buf.mul_(group["momentum"]).addcdiv_(g, avg)
-        p.add_(buf, alpha=-group["lr"])
-    else:
-        p.addcdiv_(g, avg, value=-group["lr"])
+        updates.rmsprop_(p, grad, square_avg, grad_avg, buf, lr=group["lr"],
+                         alpha=group["alpha"], eps=group["eps"],
+                         weight_decay=group["weight_decay"], momentum=group["momentum"],
+                         centered=group["centered"], maximize=group["maximize"],
+                         fused=bool(_fused_kernel(p, "rmsprop", grad, square_avg, grad_avg,
+                                                  buf)))
 
 
 # ---------------------------------------------------------------------------------------- Adagrad
@@ -586,24 +489,10 @@ class Adagrad(Optimizer):
         self._init_state(p, group)
         step = _advance(state["step"])
         state_sum = state["sum"]
-        kernel = _fused_kernel(p, "adagrad_step", grad, state_sum)
-        if kernel is None:
-            _adagrad_reference(p, grad, state_sum, group, step)
-            return
-        grad = grad.contiguous()
-        kernel(_flat(p), _flat(grad), _flat(state_sum), group["lr"], group["lr_decay"],
-               group["eps"], group["weight_decay"], step, group["maximize"])
-        _changed_in_place(p)
-
-
-def _adagrad_reference(p, grad, state_sum, group, step) -> None:
-    """Adagrad's update with tensor ops (the rule in the class docstring)."""
-    g = -grad if group["maximize"] else grad
-    if group["weight_decay"] != 0:
-        g = g + group["weight_decay"] * p
-    clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-    state_sum.addcmul_(g, g, value=1)
-    p.addcdiv_(g, state_sum.sqrt() + group["eps"], value=-clr)
+        updates.adagrad_(p, grad, state_sum, step=step, lr=group["lr"],
+                         lr_decay=group["lr_decay"], eps=group["eps"],
+                         weight_decay=group["weight_decay"], maximize=group["maximize"],
+                         fused=bool(_fused_kernel(p, "adagrad", grad, state_sum)))
 
 
 from tinygrad_edu.optim import lr_scheduler  # noqa: E402  (needs Optimizer above)
