@@ -165,7 +165,7 @@ def test_non_leaf_parameter_is_rejected():
     m = nn.Module()
     p = nn.Parameter(tg.zeros(2))
     q = nn.Parameter(tg.zeros(2))
-    q.grad_fn = (p * 1).grad_fn  # a Parameter with history (what PyTorch rejects)
+    q._grad_fn = (p * 1).grad_fn  # a Parameter with history (grad_fn itself is read-only)
     with pytest.raises(ValueError, match="Cannot assign non-leaf Tensor to parameter 'w'"):
         m.register_parameter("w", q)
 
