@@ -25,7 +25,7 @@ def test_the_scalar_engine_imports_no_numpy_numba_or_tensor_module():
         c.backward()
         assert a.grad != 0.0 and b.grad != 0.0, (a.grad, b.grad)
 
-        heavy = ["numpy", "numba", "tinygrad_edu.vector", "tinygrad_edu.functions",
+        heavy = ["numpy", "numba", "tinygrad_edu.vector", "tinygrad_edu.ops",
                  "tinygrad_edu._namespace", "tinygrad_edu.viz", "graphviz"]
         print(sorted(name for name in heavy if name in sys.modules))
     """)

@@ -14,8 +14,8 @@ Nothing here is meant to be imported under this module's own name: use `tinygrad
 """
 import builtins as _builtins
 
-from tinygrad_edu import vector as _vector  # first: it loads functions.py at its end
-from tinygrad_edu import functions as _functions
+from tinygrad_edu import vector as _vector
+from tinygrad_edu.ops import methods as _methods  # (importing ops gives Tensor its methods)
 from tinygrad_edu.vector import (Generator, Size, Storage, Tensor, arange, as_tensor, device,
                                  dtype, empty, empty_like, enable_grad, eye, from_numpy, full,
                                  full_like, get_default_dtype, inference_mode, initial_seed,
@@ -36,8 +36,8 @@ contiguous_format = _vector.contiguous_format
 preserve_format = _vector.preserve_format
 
 # Every differentiable op and its functional form (torch.exp, torch.cat, torch.where, ...).
-for _name in _functions.FUNCTIONS:
-    globals()[_name] = getattr(_functions, _name)
+for _name in _methods.FUNCTIONS:
+    globals()[_name] = _methods.op(_name)
 del _name
 
 from tinygrad_edu import autograd  # noqa: E402

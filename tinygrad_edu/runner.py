@@ -37,7 +37,7 @@ TORCH_MODULES = {
     "torch.nn.modules.conv": "tinygrad_edu.nn.conv",
     "torch.nn.modules.pooling": "tinygrad_edu.nn.pooling",
     "torch.optim": "tinygrad_edu.optim",
-    "torch.optim.optimizer": "tinygrad_edu.optim",
+    "torch.optim.optimizer": "tinygrad_edu.optim.optimizer",
     "torch.optim.lr_scheduler": "tinygrad_edu.optim.lr_scheduler",
     "torch.utils": "tinygrad_edu.utils",
     "torch.utils.data": "tinygrad_edu.utils.data",

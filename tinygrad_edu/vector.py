@@ -276,8 +276,7 @@ def _load_kernels(dev: device):
     mod = _kernels_cache.get(dev.type) or importlib.import_module(_KERNEL_MODULES[dev.type])
     _kernels_cache[dev.type] = mod
     if dev.index:
-        from tinygrad_edu import cuda
-        count = cuda.device_count()
+        count = len(importlib.import_module("numba.cuda").gpus)  # (loading CUDA kernels worked)
         if dev.index >= count:
             raise RuntimeError(f"CUDA error: invalid device ordinal: {dev} was asked for, but "
                                f"there {'is' if count == 1 else 'are'} {count} CUDA "
@@ -1268,6 +1267,8 @@ class Tensor:
         t._version = self._version
         t._base = self if self._base is None else self._base
         t._view_version = self._version[0]
+        if "_multi_output_of" in self.__dict__:  # a view of unbind's output is one too
+            t._multi_output_of = self._multi_output_of
         return t
 
     # -- the array this tensor looks at --------------------------------------------------------
@@ -1378,7 +1379,9 @@ class Tensor:
     @property
     def requires_grad(self) -> bool:
         if self._view_version is not None and self._view_version != self._version[0]:
-            _refresh_view(self)
+            # a view whose base changed since: it needs a gradient if the base does (PyTorch's
+            # rule; its fresh history is made when it is used, see grad_fn)
+            return self._requires_grad or self._base.requires_grad
         return self._requires_grad
 
     @requires_grad.setter
@@ -1581,9 +1584,7 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
-    def __repr__(self) -> str:
-        from tinygrad_edu.printing import tensor_repr
-        return tensor_repr(self)
+    # __repr__ (PyTorch's print format) is attached by ops/methods.py from printing.py.
 
     def __format__(self, spec: str) -> str:
         """As PyTorch: a 0-d tensor formats as its number (f"{loss:.4f}", and f"{loss}" gives
@@ -1628,13 +1629,8 @@ class Tensor:
     def type_as(self, other: "Tensor") -> "Tensor":
         return self.to(other.dtype)
 
-    def to(self, *args, **kwargs) -> "Tensor":
-        """`to(dtype)`, `to(device)`, `to(device, dtype)` or `to(other)`: self if nothing changes."""
-        dt, dev, copy = _parse_to(self, args, kwargs)
-        if dt is self.dtype and dev == self.device and not copy:
-            return self
-        from tinygrad_edu import functions
-        return functions.to_copy(self, dt, dev)
+    # to(), like the math methods (exp, sum, ...), is attached by ops/methods.py: it is the op
+    # ToCopy (ops/views.py). The casts below call it.
 
     def float(self): return self.to(float32)  # noqa: E704 (a table of one-line casts)
     def double(self): return self.to(float64)  # noqa: E704
@@ -1684,9 +1680,93 @@ def _refresh_view(view: Tensor) -> None:
             "its base has been modified inplace. This view is the output of a function that "
             "returns multiple views. Such functions do not allow the output views to be "
             "modified inplace. You should replace the inplace operation by an out-of-place one.")
-    fresh = _apply_recording(_functions.AsStrided,
-                             (base, view._shape, view._strides, view._offset))
+    fresh = _apply_recording(AsStrided, (base, view._shape, view._strides, view._offset))
     view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, 0, True
+
+
+# What an in-place op on a view needs (ops/inplace.py): nodes that move a gradient between two
+# views of one memory. They compute with tensor methods only, so they are differentiable again.
+
+class AsStrided(Function):
+    """y = x's memory seen with explicit geometry: y[i] = storage[offset + sum_d i_d * stride_d];
+    dL/dx = at each of x's elements, the sum of dL/dy over the elements of y that are the same
+    memory location (none, one, or several where y overlaps itself)"""
+    backward_name = "AsStridedBackward0"
+
+    @staticmethod
+    def forward(ctx, x, size, stride, offset):
+        y = x._as_view(offset, size, stride)
+        ctx.x, ctx.y = _Layout(x), _Layout(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.x.from_memory(ctx.y.to_memory(grad)), None, None, None
+
+
+def _memory_offsets(offset: int, shape: tuple, strides: tuple, dev: device) -> Tensor:
+    """The storage position of every element of a view: offset + sum_d i_d * strides[d], as a
+    1-D int64 tensor in the view's row-major order."""
+    positions = full((), offset, dtype=int64, device=dev)
+    for d, (n, st) in enumerate(zip(shape, strides)):
+        along = (arange(n, device=dev) * st).reshape((n,) + (1,) * (len(shape) - d - 1))
+        positions = positions + along
+    return positions.expand(shape).reshape(-1)
+
+
+class _Layout:
+    """Where a tensor's elements lie in its storage (offset, shape, strides), and the storage's
+    size: what a gradient must know to be moved between two views of one memory."""
+
+    def __init__(self, t: Tensor):
+        self.offset, self.shape, self.strides = t._offset, t._shape, t._strides
+        self.size, self.device = t._storage.size(), t._storage.device
+
+    def is_whole_storage(self) -> bool:
+        """Does the tensor cover its storage exactly, in row-major order from 0?"""
+        return self.offset == 0 and self.size == math.prod(self.shape) and \
+            self.strides == contiguous_strides(self.shape)
+
+    def positions(self) -> Tensor:
+        return _memory_offsets(self.offset, self.shape, self.strides, self.device)
+
+    def to_memory(self, g: Tensor) -> Tensor:
+        """g (shaped like the tensor) laid out as the storage: a 1-D tensor of `size` elements,
+        each the sum of g over the tensor's elements at that memory position (0 elsewhere)."""
+        if self.is_whole_storage():
+            return g.reshape(-1)
+        memory = zeros(self.size, dtype=g.dtype, device=g.device)
+        return memory.index_add(0, self.positions(), g.reshape(-1))
+
+    def from_memory(self, memory: Tensor) -> Tensor:
+        """The tensor's elements read out of a storage-shaped 1-D tensor."""
+        if self.is_whole_storage():
+            return memory.reshape(self.shape)
+        return memory.index_select(0, self.positions()).reshape(self.shape)
+
+
+class CopySlices(Function):
+    """base' = base with the region of one of its views replaced by `value` (an in-place op on
+    a view writes its result there);
+    dL/dbase = dL/dbase' with the region zeroed,  dL/dvalue = dL/dbase' read in the region"""
+    backward_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, value, region):
+        ctx.mark_dirty(base)
+        view = base._as_view(region.offset, region.shape, region.strides)
+        base._storage._kernels.copy(value._view(), view._view())
+        ctx.base, ctx.region = _Layout(base), region
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        memory = ctx.base.to_memory(grad)
+        g_value = ctx.region.from_memory(memory) if ctx.needs_input_grad[1] else None
+        covered = ctx.region.to_memory(ones(ctx.region.shape, dtype=grad.dtype,
+                                            device=grad.device)) != 0
+        g_base = grad.masked_fill(ctx.base.from_memory(covered), 0.0)
+        return g_base, g_value, None
 
 
 def _legacy_new(dt: dtype, args: tuple, dev) -> Tensor:
@@ -2233,10 +2313,3 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 
 # ---------------------------------------------------------------------------------------- wiring
-
-# The differentiable ops live in functions.py, written once against the primitives; their
-# functional forms double as Tensor methods (x.exp() is functions.exp(x)). Imported last, because
-# functions.py builds on everything above.
-from tinygrad_edu import functions as _functions  # noqa: E402
-
-_functions.attach_methods(Tensor)

@@ -25,6 +25,7 @@ from tinygrad_edu.autograd import Function
 # from ops/, exported from here under the same names (see the docstring)
 from tinygrad_edu.ops.conv import (adaptive_avg_pool2d, avg_pool2d, conv1d,  # noqa: F401
                                    conv2d, max_pool2d, max_pool2d_with_indices)
+from tinygrad_edu.ops.composites import LogSoftmax, Softmax, _softmax_args  # noqa: F401
 from tinygrad_edu.ops.embedding import Embedding, embedding, one_hot  # noqa: F401
 from tinygrad_edu.ops.losses import (NllLoss, check_class_targets, check_on_its_device,
                                      class_weight_total, scalar_name, usable_targets)
@@ -253,67 +254,6 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError(f"approximate argument must be either none or tanh, got "
                            f"{approximate!r}")
     return _pointwise(Gelu, input, (approximate,), False, "gelu")
-
-
-def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
-    """PyTorch's old rule for a softmax called without `dim` (with its deprecation warning)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-class Softmax(Function):
-    """y_i = e^(x_i - m) / sum_j e^(x_j - m) along dim (m = max x: the largest power is e^0, so
-    nothing overflows);  dL/dx = y * (g - sum_j g_j y_j)"""
-    backward_name = "SoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        e = (x - x.amax(dim, keepdim=True)).exp()
-        y = e / e.sum(dim, keepdim=True)
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        y, = ctx.saved_tensors
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True)), None
-
-
-class LogSoftmax(Function):
-    """y = x - m - log sum_j e^(x_j - m) along dim (m = max x, for stability);
-    dL/dx = g - softmax(x) * sum_j g_j  (softmax(x) = e^y)"""
-    backward_name = "LogSoftmaxBackward0"
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        shifted = x - x.amax(dim, keepdim=True)
-        y = shifted - shifted.exp().sum(dim, keepdim=True).log()
-        ctx.save_for_backward(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        y, = ctx.saved_tensors
-        return grad - y.exp() * grad.sum(ctx.dim, keepdim=True), None
-
-
-def _softmax_args(name: str, input: Tensor, dim, dtype, stacklevel: int):
-    """The (cast) input and `dim` as a non-negative index, checked."""
-    _check_tensor(input, name)
-    if dim is None:
-        dim = _softmax_dim(name, input.dim(), stacklevel + 1)
-    n = max(input.dim(), 1)  # a 0-d tensor accepts dim 0 and -1
-    if not -n <= dim < n:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
-                         f"but got {dim})")
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{name}(): expected a floating point input, got {input.dtype}")
-    return input, dim % n
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:

@@ -12,8 +12,9 @@ Scatter are then applied directly, so that nothing checks them a second time.
 """
 from __future__ import annotations
 
-from tinygrad_edu import vector as V  # first: it loads functions.py at its end
-from tinygrad_edu.functions import IndexAdd, IndexSelect, Scatter, _min_max, _same_device
+from tinygrad_edu import vector as V
+from tinygrad_edu.ops.helpers import _same_device
+from tinygrad_edu.ops.selection import IndexAdd, IndexSelect, Scatter, _min_max
 from tinygrad_edu.vector import Function, Tensor, zeros
 
 __all__ = ["Embedding", "embedding", "one_hot"]

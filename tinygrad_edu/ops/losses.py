@@ -14,8 +14,10 @@ back with Scatter, applied directly: the targets were checked once by `check_cla
 """
 from __future__ import annotations
 
-from tinygrad_edu import vector as V  # first: it loads functions.py at its end
-from tinygrad_edu.functions import Gather, IndexSelect, Scatter, _min_max, _same_device, where
+from tinygrad_edu import vector as V
+from tinygrad_edu.ops.elementwise import where
+from tinygrad_edu.ops.helpers import _same_device
+from tinygrad_edu.ops.selection import Gather, IndexSelect, Scatter, _min_max
 from tinygrad_edu.vector import Function, Tensor, zeros
 
 __all__ = ["NllLoss", "check_class_targets", "check_on_its_device", "class_weight_total",

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 
-from tinygrad_edu.vector import Tensor, kernels as _device_kernels  # first: it loads functions
-from tinygrad_edu import functions as _F
+from tinygrad_edu.ops.elementwise import maximum
+from tinygrad_edu.vector import Tensor
+from tinygrad_edu.vector import kernels as _device_kernels
 
 __all__ = ["can_fuse", "sgd_", "adam_", "rmsprop_", "adagrad_", "sgd_reference_",
            "adam_reference_", "rmsprop_reference_", "adagrad_reference_"]
@@ -165,7 +166,7 @@ def adam_reference_(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, b
     exp_avg_sq.mul_(beta2).addcmul_(g, g, value=1 - beta2)
     max_sq = max_exp_avg_sq
     if max_sq is not None:
-        max_sq.copy_(_F.maximum(max_sq, exp_avg_sq))
+        max_sq.copy_(maximum(max_sq, exp_avg_sq))
         second = max_sq
     else:
         second = exp_avg_sq

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from collections import Counter
 from typing import Any, Callable
 
-from tinygrad_edu.optim import Optimizer
+from tinygrad_edu.optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
            "ExponentialLR", "LinearLR", "ConstantLR", "PolynomialLR", "SequentialLR",

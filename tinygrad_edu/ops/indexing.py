@@ -26,8 +26,14 @@ import warnings
 
 import numpy as np
 
-from tinygrad_edu import functions as F
 from tinygrad_edu import vector as V
+from tinygrad_edu.ops.elementwise import where
+from tinygrad_edu.ops.helpers import (_check_number, _contiguous_copy, _k, broadcast_shapes,
+                                      sum_to_shape)
+from tinygrad_edu.ops.inplace import (_check_inplace, _check_no_overlap, _inplace, _needs_graph,
+                                      _share_memory, _type_name, copy_, fill_)
+from tinygrad_edu.ops.selection import IndexSelect, _min_max, nonzero
+from tinygrad_edu.ops.views import View, _slice, select, unsqueeze
 from tinygrad_edu.vector import Function, Tensor, int64
 
 _BASIC = (builtins.int, np.integer, slice, type(None), type(Ellipsis))
@@ -88,21 +94,21 @@ def _apply_basic(x: Tensor, items: list):
     out, dim, advanced = x, 0, []
     for position, item in enumerate(items):
         if item is None:
-            out = F.unsqueeze(out, dim)
+            out = unsqueeze(out, dim)
             dim += 1
         elif isinstance(item, slice):
-            out = F._slice(out, dim, item.start, item.stop, item.step)
+            out = _slice(out, dim, item.start, item.stop, item.step)
             dim += 1
         elif isinstance(item, (builtins.int, np.integer)):
             n = out._shape[dim]
             if not -n <= item < n:  # PyTorch names the index's position as its dimension
                 raise IndexError(f"index {item} is out of bounds for dimension {position} with "
                                  f"size {n}")
-            out = F.select(out, dim, builtins.int(item))
+            out = select(out, dim, builtins.int(item))
         elif item.dtype is V.bool_:
             k = item.dim()
             if k == 0:  # x[True] adds a dim of size 1, x[False] one of size 0
-                out = F.unsqueeze(out, dim)
+                out = unsqueeze(out, dim)
                 advanced.append((dim, V.zeros(1 if item.item() else 0, dtype=int64,
                                               device=x.device)))
                 dim += 1
@@ -113,7 +119,7 @@ def _apply_basic(x: Tensor, items: list):
                         raise IndexError(f"The shape of the mask {list(item._shape)} at index {j} "
                                          f"does not match the shape of the indexed tensor "
                                          f"{list(out._shape)} at index {dim + j}")
-            for j, idx in enumerate(F.nonzero(item, as_tuple=True)):
+            for j, idx in enumerate(nonzero(item, as_tuple=True)):
                 # coordinates of True elements: in range by construction, no check needed
                 advanced.append((dim + j, _on_device(idx, x.device)))
             dim += k
@@ -141,12 +147,12 @@ def _checked_index(idx: Tensor, n: int, dim: int, dev: V.device) -> Tensor:
     transfer it makes (a check must read its answer)."""
     idx = _on_device(idx, dev).to(int64)
     if idx.numel():
-        lo, hi = F._min_max(idx)
+        lo, hi = _min_max(idx)
         if lo < -n or hi >= n:
             bad = lo if lo < -n else hi
             raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
         if lo < 0:
-            idx = F.where(idx < 0, idx + n, idx)
+            idx = where(idx < 0, idx + n, idx)
     return idx
 
 
@@ -161,7 +167,7 @@ def _offsets(shape: tuple, strides: tuple, offset: int, advanced: list) -> Tenso
     along its own dims of the result only, which broadcasting adds into the full table.
     """
     adv_dims = [d for d, _ in advanced]
-    b_shape = F.broadcast_shapes(*(idx._shape for _, idx in advanced))
+    b_shape = broadcast_shapes(*(idx._shape for _, idx in advanced))
     adjacent = adv_dims == list(range(adv_dims[0], adv_dims[0] + len(adv_dims)))
     rest = [d for d in range(len(shape)) if d not in adv_dims]
     front = [d for d in rest if d < adv_dims[0]] if adjacent else []
@@ -199,7 +205,7 @@ class IndexAdvanced(Function):
     def forward(ctx, x, advanced):
         offsets = _offsets(x._shape, x._strides, x._offset, advanced)
         out = V._new(offsets._shape, x.dtype, x.device)
-        F._k(x).take(x._storage._data, _flat(offsets), _flat(out))
+        _k(x).take(x._storage._data, _flat(offsets), _flat(out))
         ctx.advanced, ctx.shape = advanced, x._shape
         return out
 
@@ -212,8 +218,8 @@ class IndexAdvanced(Function):
 
 def _put_flat(g: Tensor, offsets: Tensor, values: Tensor, accumulate: bool) -> Tensor:
     """Write (or add) `values` into contiguous tensor g at flat `offsets`; returns g."""
-    vals = F._contiguous_copy(values.expand(offsets._shape).to(g.dtype))
-    F._k(g).put(g._storage._data, _flat(offsets), _flat(vals), accumulate)
+    vals = _contiguous_copy(values.expand(offsets._shape).to(g.dtype))
+    _k(g).put(g._storage._data, _flat(offsets), _flat(vals), accumulate)
     return g
 
 
@@ -224,7 +230,7 @@ def getitem(x: Tensor, index) -> Tensor:
         n = x._shape[0]
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of bounds for dimension 0 with size {n}")
-        return F.select(x, 0, builtins.int(index))
+        return select(x, 0, builtins.int(index))
     if x.dim() == 0 and not isinstance(index, (tuple, type(None), type(Ellipsis))):
         if not (isinstance(index, Tensor) and index.dtype is V.bool_):
             raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
@@ -232,11 +238,11 @@ def getitem(x: Tensor, index) -> Tensor:
     items = _expand_ellipsis(_normalize(index), x.dim())
     view, advanced = _apply_basic(x, items)
     if not advanced:
-        return view if view is not x else F.View.apply(x, x._shape) if x.requires_grad \
+        return view if view is not x else View.apply(x, x._shape) if x.requires_grad \
             else x._as_view(x._offset, x._shape, x._strides)
     if len(advanced) == 1 and advanced[0][1].dim() == 1:
         d, idx = advanced[0]  # the common x[idx] case: index_select, no offsets array
-        return F.IndexSelect.apply(view, d, idx)
+        return IndexSelect.apply(view, d, idx)
     return IndexAdvanced.apply(view, advanced)
 
 
@@ -247,7 +253,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, values, items, accumulate):
-        out = F._contiguous_copy(x)
+        out = _contiguous_copy(x)
         view, advanced = _apply_basic(out, items)   # positions in out's (contiguous) layout
         offsets = _offsets(view._shape, view._strides, view._offset, advanced)
         _put_flat(out, offsets, values, accumulate)
@@ -259,7 +265,7 @@ class IndexPut(Function):
         g = grad.contiguous()
         flat = V.Tensor._make(g._storage, g._offset, (g.numel(),), (1,))
         picked = IndexAdvanced.apply(flat, [(0, ctx.offsets)])   # offsets in range: no check
-        g_values = F.sum_to_shape(picked, ctx.values_shape) if ctx.needs_input_grad[1] else None
+        g_values = sum_to_shape(picked, ctx.values_shape) if ctx.needs_input_grad[1] else None
         g_x = g if ctx.accumulate else _put_flat(g.clone(), ctx.offsets,
                                                  V.zeros((), dtype=g.dtype, device=g.device),
                                                  False)
@@ -271,32 +277,40 @@ def setitem(x: Tensor, index, value) -> None:
     x[index] (so x's history records a CopySlices when gradients are recorded), advanced ones
     scatter to the picked positions (IndexPutBackward0)."""
     if not isinstance(value, Tensor):
-        F._check_number(value, "index assignment")
+        _check_number(value, "index assignment")
     items = _expand_ellipsis(_normalize(index), x.dim())
     view, advanced = _apply_basic(x, items)
     if not advanced:
         whole = (view._offset, view._shape, view._strides) == (x._offset, x._shape, x._strides)
         target = x if whole else view   # x[...] = v and x[:] = v write x itself
         if isinstance(value, Tensor):
-            F.copy_(target, value)
+            copy_(target, value)
         else:
-            F.fill_(target, value)
+            fill_(target, value)
         return
+    if isinstance(value, Tensor) and _share_memory(x, value):  # (even x[idx] = x: as PyTorch)
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                           "written-to tensor refer to a single memory location. Please clone() "
+                           "the tensor before performing the operation.")
+    if isinstance(value, Tensor) and value.dtype is not x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_type_name(x.dtype)} for the destination and "
+                           f"{_type_name(value.dtype)} for the source.")
     values = value if isinstance(value, Tensor) else V.full((), value, dtype=x.dtype,
                                                             device=x.device)
     offsets = _offsets(view._shape, view._strides, view._offset, advanced)
     offsets_shape = offsets._shape
-    if F.broadcast_shapes(offsets_shape, values._shape) != offsets_shape:
+    if broadcast_shapes(offsets_shape, values._shape) != offsets_shape:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(values._shape)} cannot "
                            f"be broadcast to indexing result of shape {list(offsets_shape)}")
-    F._check_inplace(x)
-    if not F._needs_graph(x, (values,)):
-        F._check_no_overlap(x)
-        vals = F._contiguous_copy(values.expand(offsets_shape).to(x.dtype))
-        F._k(x).put(x._storage._data, _flat(offsets), _flat(vals), False)
+    _check_inplace(x)
+    if not _needs_graph(x, (values,)):
+        _check_no_overlap(x, values)
+        vals = _contiguous_copy(values.expand(offsets_shape).to(x.dtype))
+        _k(x).put(x._storage._data, _flat(offsets), _flat(vals), False)
         x._version[0] += 1
         return
-    F._inplace(x, lambda s, v: IndexPut.apply(s, v, items, False), values, reads_self=False)
+    _inplace(x, lambda s, v: IndexPut.apply(s, v, items, False), values, reads_self=False)
 
 
 def index_put(x: Tensor, indices: tuple, values: Tensor, accumulate: bool = False) -> Tensor:
