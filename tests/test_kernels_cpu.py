@@ -220,7 +220,7 @@ def test_unary_special_values_follow_pytorch():
         assert_same(rounded, ints)
 
 
-# ------------------------------------------------------------------------- float32 exp by hand
+# ------------------------------------------- float32 exp by hand (speedups.exp_float32)
 
 
 def ulp_error(actual32, exact64):
@@ -251,9 +251,11 @@ def test_float32_exp_is_within_one_ulp_over_its_range():
     assert ulp_error(out[finite], exact[finite]).max() <= 1.05
 
 
-def test_float32_tanh_is_within_two_ulp():
+def test_float32_tanh_is_within_the_c_librarys_bound():
     """Every 997th float32 in (-10, 10) (tanh is +-1 beyond; 2.2 million values, from 1e-45
-    up), both formulas and every float32 around their seam at 0.625."""
+    up) and every float32 around 0.625 (where the hand-written tanh that was removed switched
+    formulas). float32 tanh is the C library's tanhf: glibc documents 2 ulp on x86-64, and
+    2.03 ulp was measured here."""
     bits = np.float32([10.0, 0.625]).view(np.int32)
     positive = np.concatenate([np.arange(0, bits[0], 997, dtype=np.int32),
                                np.arange(bits[1] - 50000, bits[1] + 50000, dtype=np.int32)])
@@ -261,7 +263,7 @@ def test_float32_tanh_is_within_two_ulp():
     x = np.concatenate([positive, -positive])
     out = np.empty_like(x)
     K.unary("tanh", x, out)
-    assert ulp_error(out, np.tanh(x.astype(np.float64))).max() <= 2.0
+    assert ulp_error(out, np.tanh(x.astype(np.float64))).max() <= 2.5
     specials = np.array([np.nan, np.inf, -np.inf, 50.0, -50.0, 1e-30], np.float32)
     K.unary("tanh", specials, out[:6])
     assert np.isnan(out[0])
@@ -1035,14 +1037,14 @@ def test_random_multinomial():
         assert (np.abs(counts - expected) < 6 * np.sqrt(expected) + 1e-9).all(), (counts, expected)
 
 
-# ------------------------------------------------------------------ vector width on AVX-512
+# ------------------------------------------- vector width on AVX-512 (opt-in, speedups.py)
 
 
 def _run_fresh(code: str, env: dict | None = None) -> str:
     """What `code` prints in a new Python process whose environment has no Numba CPU settings
-    (this process's were set when it imported the kernels), plus `env`."""
+    and no TINYGRAD_EDU_512BIT, plus `env`."""
     clean = {k: v for k, v in os.environ.items()
-             if k not in ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME")}
+             if k not in ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME", "TINYGRAD_EDU_512BIT")}
     done = subprocess.run([sys.executable, "-c", code], env=clean | (env or {}),
                           capture_output=True, text=True, timeout=120, check=True)
     return done.stdout.strip()
@@ -1053,9 +1055,12 @@ def _numba_cpu_features_after_import(env: dict) -> str:
                       "print(os.environ.get('NUMBA_CPU_FEATURES', '<unset>'))", env)
 
 
-def test_avx512_hosts_get_512_bit_vectors_and_others_nothing():
+def test_512_bit_vectors_only_when_asked_for_and_only_on_avx512_hosts():
+    """Importing the kernels leaves Numba's CPU settings alone; TINYGRAD_EDU_512BIT=1 asks for
+    512-bit vectors (speedups.py). Before, the import set them on every AVX-512 host."""
     host = binding.get_host_cpu_features()
-    seen = _numba_cpu_features_after_import({})
+    assert _numba_cpu_features_after_import({}) == "<unset>"
+    seen = _numba_cpu_features_after_import({"TINYGRAD_EDU_512BIT": "1"})
     if host.get("avx512f"):
         assert seen == host.flatten() + ",-prefer-256-bit"
     else:
@@ -1066,7 +1071,7 @@ def test_a_users_numba_cpu_features_are_kept():
     assert _numba_cpu_features_after_import({"NUMBA_CPU_FEATURES": "+sse2"}) == "+sse2"
 
 
-def test_the_kernels_compiled_on_avx512_use_zmm_registers():
+def test_the_kernels_compiled_on_avx512_with_the_opt_in_use_zmm_registers():
     if not binding.get_host_cpu_features().get("avx512f"):
         pytest.skip("not an AVX-512 processor")
     code = ("import numpy as np, tinygrad_edu.kernels_cpu\n"
@@ -1078,7 +1083,7 @@ def test_the_kernels_compiled_on_avx512_use_zmm_registers():
             "x = np.ones(64, np.float32)\n"
             "scale(x, np.empty_like(x))\n"
             "print('zmm' in scale.inspect_asm(scale.signatures[0]))\n")
-    assert _run_fresh(code) == "True"
+    assert _run_fresh(code, {"TINYGRAD_EDU_512BIT": "1"}) == "True"
 
 
 def test_numba_disable_jit_is_refused_with_a_clear_error():

@@ -26,20 +26,24 @@ rule), `round` is half-to-even, `maximum`/`minimum`/`max`/`min` propagate NaN, `
 `relu(nan)` is NaN, float-to-int copies truncate toward zero, float32 sums accumulate in float64.
 Integer division by zero (which PyTorch refuses, and the tensor layer checks first) gives 0
 here instead of crashing: all elementwise kernels use Numba's `error_model="numpy"`.
+
+The code here is the plain path. The speed tricks that measurably pay are in speedups.py, each
+with its benchmark figures, and are used only through it: the float32 exp (`speedups.exp`),
+one BLAS thread for small matmuls (`speedups.blas_threads`), and 512-bit vectors on AVX-512
+processors when TINYGRAD_EDU_512BIT=1 is set.
 """
 from __future__ import annotations
 
 import functools
 import math
-import os
 
 import numba
 import numpy as np
-from llvmlite import binding as llvm_binding
-from llvmlite import ir as llvm_ir
 from numba import njit, prange, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 from numba.np.numpy_support import as_dtype
+
+from tinygrad_edu import speedups
 
 
 if numba.config.DISABLE_JIT:
@@ -50,26 +54,9 @@ if numba.config.DISABLE_JIT:
                       "is set; unset it (to read a kernel's loop as Python, use its .py_func)")
 
 
-def _use_512_bit_vectors() -> None:
-    """On an AVX-512 processor, let LLVM vectorize loops 16 float32 wide, as numpy's own loops
-    are. LLVM's tuning for these processors prefers 256-bit vectors (early AVX-512 chips slowed
-    their clock under 512-bit code), which makes compute-bound loops such as exp run at half
-    the width: 10^6 float32 exps took 1.05x numpy's time that way and 0.70x with 512 bits.
-
-    It is Numba's documented setting NUMBA_CPU_FEATURES (the host's features, minus that
-    preference), so it applies to every Numba function compiled in this process and is part of
-    the on-disk cache's key. A value the user set is kept; and it can only take effect before
-    Numba compiles its first CPU function in the process, which is when it fixes the target.
-    """
-    if "NUMBA_CPU_FEATURES" in os.environ or "NUMBA_CPU_NAME" in os.environ:
-        return
-    features = llvm_binding.get_host_cpu_features()
-    if features.get("avx512f"):
-        os.environ["NUMBA_CPU_FEATURES"] = features.flatten() + ",-prefer-256-bit"
-        numba.core.config.reload_config()  # Numba read its settings when it was imported
-
-
-_use_512_bit_vectors()
+# The one trick that must come before Numba compiles anything: 512-bit vectors, if the user
+# asked for them with TINYGRAD_EDU_512BIT=1 (speedups.py; nothing changes otherwise).
+speedups.use_512_bit_vectors_if_asked()
 
 __all__ = [
     "UNARY_OPS", "BINARY_OPS", "REDUCE_OPS", "ARGREDUCE_OPS",
@@ -117,21 +104,19 @@ def _code(op: str, codes: dict, kind: str) -> int:
 # call like any other; Numba chooses the body from the argument types when it compiles.
 
 
-def _pick(t, for_float, for_int, for_float32):
-    if isinstance(t, types.Float):
-        return for_float32 if (for_float32 is not None and t.bitwidth == 32) else for_float
-    return for_int
+def _pick(t, for_float, for_int):
+    return for_float if isinstance(t, types.Float) else for_int
 
 
-def _by_type(for_float, for_int, for_float32=None):
-    """f(x) that runs for_float32 / for_float on floats and for_int on integers and bools."""
+def _by_type(for_float, for_int):
+    """f(x) that runs for_float on floats and for_int on integers and bools."""
     def dispatch(x):
         impl = for_float if isinstance(x, (float, np.floating)) else for_int
         return impl(x)
 
     @overload(dispatch, inline="always")
     def _select(x):
-        return _pick(x, for_float, for_int, for_float32)
+        return _pick(x, for_float, for_int)
     return dispatch
 
 
@@ -142,7 +127,7 @@ def _by_type2(for_float, for_int):
 
     @overload(dispatch, inline="always")
     def _select(a, b):
-        return _pick(a, for_float, for_int, None)
+        return _pick(a, for_float, for_int)
     return dispatch
 
 
@@ -162,82 +147,6 @@ def _zero_like_typed(x):
 _ZERO, _HALF, _ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
 _SQRT1_2 = 0.7071067811865476         # 1/sqrt(2)
 _INV_SQRT_2PI = 0.3989422804014327    # 1/sqrt(2*pi)
-
-# ------------------------------------------------------------------ float32 exp and tanh by hand
-# Numba's math.exp on float32 calls the C library once per element; numpy uses SIMD and is ~8x
-# faster. This version is plain arithmetic, so LLVM vectorizes the loop around it. Measured over
-# every float32 input: at most ~1 ulp from the correctly rounded result.
-
-
-@intrinsic
-def _float32_from_bits(typingctx, bits):
-    """The float32 whose 32 bits are those of the int32 `bits` (C: a union; no conversion)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], llvm_ir.FloatType())
-    return types.float32(types.int32), codegen
-
-
-_LOG2E = np.float32(1.4426950408889634)
-_LN2_HI = np.float32(0.693359375)        # ln 2 = _LN2_HI + _LN2_LO; _LN2_HI has 9 bits, so
-_LN2_LO = np.float32(-2.12194440e-4)     # k * _LN2_HI is exact for every k used below
-_EXP_P = tuple(np.float32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
-                                       4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
-_EXP_MIN, _EXP_MAX = np.float32(-104.0), np.float32(89.0)  # beyond these: 0 and inf
-_EXP_BIAS, _MANTISSA_BITS, _I32_ONE = np.int32(127), np.int32(23), np.int32(1)
-
-
-@njit(inline="always")
-def _exp_float32(x):
-    """e**x for float32 x without a library call.
-
-    Range reduction (Cody–Waite): x = k ln2 + r with k = rint(x / ln2), so |r| <= ln2 / 2 and
-    e**x = 2**k e**r. r is computed in two steps (k ln2_hi is exact) to keep its low bits.
-    e**r = 1 + r + r^2 p(r) with p the degree-5 minimax polynomial of Cephes' expf.
-    2**k is built from bits: a float32 with exponent field k + 127 and zero mantissa. k reaches
-    -150 for the subnormal results, below the smallest exponent (-126), so it is applied in
-    two halves. x is clamped first so that k stays in range; large x then overflows to inf and
-    very negative x underflows to 0 through the arithmetic itself. NaN is passed through.
-    """
-    p0, p1, p2, p3, p4, p5 = _EXP_P
-    xc = min(max(x, _EXP_MIN), _EXP_MAX)
-    k = np.rint(xc * _LOG2E)
-    r = (xc - k * _LN2_HI) - k * _LN2_LO
-    p = ((((p0 * r + p1) * r + p2) * r + p3) * r + p4) * r + p5
-    er = (p * (r * r) + r) + _ONE
-    k1 = np.int32(k) >> _I32_ONE
-    k2 = np.int32(k) - k1
-    y = er * _float32_from_bits((k1 + _EXP_BIAS) << _MANTISSA_BITS) \
-        * _float32_from_bits((k2 + _EXP_BIAS) << _MANTISSA_BITS)
-    return y if x == x else x
-
-
-_exp = _by_type(lambda x: math.exp(x), lambda x: math.exp(x), _exp_float32.py_func)
-
-# tanh likewise (the C library's is ~50x slower than numpy's SIMD one): Cephes' tanhf. Over
-# float32 inputs it is within 1.31 ulp, and correctly rounded more often than the C library's.
-_TANH_P = tuple(np.float32(c) for c in (-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
-                                        1.33314422036e-1, -3.33332819422e-1))
-_TANH_SMALL, _TWO = np.float32(0.625), np.float32(2.0)
-
-
-@njit(inline="always")
-def _tanh_float32(x):
-    """tanh(x) for float32 x without a library call.
-
-    For |x| >= 0.625, tanh|x| = 1 - 2 / (e^(2|x|) + 1), with x's sign (e^(2|x|) = inf for large
-    |x| gives exactly 1). Near 0 that formula would subtract two numbers close to 1 and lose
-    digits, so below 0.625 use the odd polynomial tanh x = x + x^3 p(x^2) instead. Both are
-    computed and one is picked, which keeps the loop free of branches (vectorizable).
-    """
-    p0, p1, p2, p3, p4 = _TANH_P
-    z = x * x
-    near_zero = ((((p0 * z + p1) * z + p2) * z + p3) * z + p4) * z * x + x
-    ax = abs(x)
-    far = _ONE - _TWO / (_exp_float32(ax + ax) + _ONE)
-    return near_zero if ax < _TANH_SMALL else (far if x >= 0 else -far)   # NaN: far is NaN
-
-
-_tanh = _by_type(lambda x: math.tanh(x), lambda x: math.tanh(x), _tanh_float32.py_func)
 
 # ----------------------------------------------------------------------- per-type scalar math
 
@@ -317,7 +226,7 @@ _trunc = _by_type(lambda x: np.trunc(x), _identity)
 def _sigmoid(x):
     """1 / (1 + e^-x) without overflow: with z = e^-|x| <= 1, sigmoid is 1/(1+z) for x >= 0
     and z/(1+z) for x < 0."""
-    z = _exp(-abs(x))
+    z = speedups.exp(-abs(x))
     s = _ONE / (_ONE + z)
     return s if x >= 0 else z * s
 
@@ -344,7 +253,7 @@ UNARY_MATH = {
     "neg": lambda x: -x,
     "abs": lambda x: abs(x),
     "sign": lambda x: (x > 0) - (x < 0),           # -1, 0 or 1; sign(nan) = 0 as in PyTorch
-    "exp": lambda x: _exp(x),
+    "exp": lambda x: speedups.exp(x),          # math.exp; float32 by speedups.exp_float32
     "log": lambda x: math.log(x),
     "log2": lambda x: math.log2(x),
     "log1p": lambda x: math.log1p(x),
@@ -356,7 +265,7 @@ UNARY_MATH = {
     "sin": lambda x: math.sin(x),
     "cos": lambda x: math.cos(x),
     "tan": lambda x: math.tan(x),
-    "tanh": lambda x: _tanh(x),
+    "tanh": lambda x: math.tanh(x),
     "sigmoid": lambda x: _sigmoid(x),
     "relu": lambda x: _zero_like(x) if x < 0 else x,    # NaN is not < 0: relu(nan) = nan
     "gelu": lambda x: _gelu(x),
@@ -1235,51 +1144,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     the tiled kernel for integers and bools (BLAS has no integer GEMM)."""
     dtype = out.dtype
     if dtype.kind == "f" and a.dtype == dtype and b.dtype == dtype:
-        _blas_threads_for(out.shape[0] * out.shape[1] * out.shape[2] * a.shape[2])
-        if out.shape[0] == 1:     # one matrix: numpy's 2-D call is the direct one into BLAS
-            np.matmul(_blas_ready(a[0]), _blas_ready(b[0]), out=out[0])
-        else:
-            np.matmul(_blas_ready(a), _blas_ready(b), out=out)
+        # small products on one BLAS thread, for this call only (speedups.blas_threads)
+        with speedups.blas_threads(out.shape[0] * out.shape[1] * out.shape[2] * a.shape[2]):
+            if out.shape[0] == 1:  # one matrix: numpy's 2-D call is the direct one into BLAS
+                np.matmul(_blas_ready(a[0]), _blas_ready(b[0]), out=out[0])
+            else:
+                np.matmul(_blas_ready(a), _blas_ready(b), out=out)
         return out
     return matmul_tiled(a, b, out)
-
-
-# Below this many multiply-adds a matmul runs on one BLAS thread: a batch-64 MLP layer finishes
-# in ~0.1 ms alone, while waking a second thread costs as much when idle and 10-100x more on a
-# busy machine (threads spin waiting for a descheduled sibling).
-BLAS_SINGLE_THREAD_BELOW = 1 << 24
-_blas = {"lib": None, "default": None, "current": None}
-
-
-def _blas_threads_for(work: int) -> None:
-    """Give BLAS one thread for small products and its default count for big ones.
-
-    The setting is global to the process (numpy's matmul shares it), so it is switched only when
-    the size class changes; a training loop of small matmuls pays nothing per call."""
-    lib = _blas["lib"]
-    if lib is None:
-        lib = _blas["lib"] = _find_blas()
-        if lib is False:
-            return
-        _blas["default"] = _blas["current"] = lib.get_num_threads()
-    if lib is False:
-        return
-    want = 1 if work < BLAS_SINGLE_THREAD_BELOW else _blas["default"]
-    if want != _blas["current"]:
-        lib.set_num_threads(want)
-        _blas["current"] = want
-
-
-def _find_blas():
-    """numpy's BLAS library, through threadpoolctl (False if it can't be controlled)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-        libs = ThreadpoolController().select(user_api="blas").lib_controllers
-    except Exception:  # threadpoolctl missing, or a BLAS it cannot drive: leave BLAS alone
-        return False
-    # Other libraries (PyTorch, say) may bring their own BLAS: we want the one numpy calls.
-    ours = [lib for lib in libs if "numpy" in lib.filepath]
-    return (ours or libs or [False])[0]
 
 
 # ----------------------------------------------------------------------------------- indexing
