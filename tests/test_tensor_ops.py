@@ -371,23 +371,6 @@ def test_composite_functions(fn):
     assert_same(o.grad, t.grad)
 
 
-def test_small_matmuls_run_blas_on_one_thread():
-    """Waking BLAS threads costs more than a batch-64 layer's matmul; big ones get them back."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    from tinygrad_edu import kernels_cpu
-
-    def blas_threads():  # numpy's BLAS (torch, imported by the tests, may bring another)
-        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
-                if i["user_api"] == "blas" and "numpy" in i["filepath"]]
-    if not blas_threads():
-        pytest.skip("numpy's BLAS is not visible to threadpoolctl")
-    tg.ones(64, 784) @ tg.ones(784, 128)
-    assert blas_threads() == [1]
-    n = round(kernels_cpu.BLAS_SINGLE_THREAD_BELOW ** (1 / 3)) + 1
-    tg.ones(n, n) @ tg.ones(n, n)
-    assert blas_threads() == [kernels_cpu._blas["default"]]
-
-
 # ------------------------------------------------------------------ cumulative ops with zeros
 
 CUMPROD_ROWS = {

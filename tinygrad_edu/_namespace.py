@@ -16,13 +16,14 @@ import builtins as _builtins
 
 from tinygrad_edu import vector as _vector
 from tinygrad_edu.ops import methods as _methods  # (importing ops gives Tensor its methods)
-from tinygrad_edu.vector import (Generator, Size, Storage, Tensor, arange, as_tensor, device,
-                                 dtype, empty, empty_like, enable_grad, eye, from_numpy, full,
-                                 full_like, get_default_dtype, inference_mode, initial_seed,
-                                 is_grad_enabled, linspace, logspace, manual_seed, no_grad, normal,
-                                 ones, ones_like, promote_types, rand, rand_like, randint,
-                                 randint_like, randn, randn_like, randperm, result_type, seed,
-                                 set_default_dtype, set_grad_enabled, tensor, zeros, zeros_like)
+from tinygrad_edu.autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
+                                             set_grad_enabled)
+from tinygrad_edu.ops.random import (Generator, initial_seed, manual_seed, normal, rand, rand_like,
+                                     randint, randint_like, randn, randn_like, randperm, seed)
+from tinygrad_edu.vector import (Size, Storage, Tensor, arange, as_tensor, device, dtype, empty,
+                                 empty_like, eye, from_numpy, full, full_like, get_default_dtype,
+                                 linspace, logspace, ones, ones_like, promote_types, result_type,
+                                 set_default_dtype, tensor, zeros, zeros_like)
 from tinygrad_edu.vector import bool_ as bool  # noqa: A001 (torch.bool is a dtype)
 from tinygrad_edu.vector import (float32, float64, int16, int32, int64, uint8)
 

@@ -77,8 +77,8 @@ def get_device_name(device=None) -> str:
 def manual_seed(seed: int) -> None:
     """Seed the random numbers of CUDA tensors. They are drawn by the default generator (on the
     host) and then copied, so this seeds that generator, as `tinygrad_edu.manual_seed` does."""
-    from tinygrad_edu import vector
-    vector.manual_seed(seed)
+    from tinygrad_edu.ops import random
+    random.manual_seed(seed)
 
 
 manual_seed_all = manual_seed

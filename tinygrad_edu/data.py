@@ -24,8 +24,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from tinygrad_edu.ops.random import Generator
+from tinygrad_edu.vector import Tensor
 import tinygrad_edu as _torch
-from tinygrad_edu.vector import Generator, Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "random_split", "Sampler", "SequentialSampler", "RandomSampler",

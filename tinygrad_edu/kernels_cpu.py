@@ -197,8 +197,15 @@ def _pow_float(a, b):
 
 
 def _pow_int(a, b):
-    """a ** b by repeated squaring; wraps around like PyTorch. Negative b (which the tensor
-    layer rejects for integers) gives 1."""
+    """a ** b by repeated squaring; wraps around like PyTorch. A negative b (a tensor exponent:
+    the tensor layer refuses a negative number) gives what the exact power truncates to, as
+    PyTorch's integer pow: 1 ** b = 1, (-1) ** b = +-1, anything else 0."""
+    if b < 0:
+        if a == 1:
+            return 1
+        if a == -1:
+            return -1 if b & 1 else 1
+        return 0
     result = 1
     while b > 0:
         if b & 1:

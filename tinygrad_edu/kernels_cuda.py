@@ -415,7 +415,14 @@ def _remainder_int(a, b):
 
 @cuda.jit(device=True)
 def _pow_int(a, b):
-    """a ** b by repeated squaring (wraps around like PyTorch); 1 for negative b."""
+    """a ** b by repeated squaring (wraps around like PyTorch). A negative b gives what the
+    exact power truncates to, as PyTorch's integer pow: 1 ** b = 1, (-1) ** b = +-1, else 0."""
+    if b < 0:
+        if a == 1:
+            return 1
+        if a == -1:
+            return -1 if b & 1 else 1
+        return 0
     result = 1
     base = a
     while b > 0:

@@ -24,12 +24,8 @@ from __future__ import annotations
 
 import builtins
 import importlib
-import itertools
 import math
-import operator
-import sys
 import warnings
-import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -374,841 +370,94 @@ _strides_seen: dict = {}
 
 # ---------------------------------------------------------------------------------------- grad mode
 
-_grad_enabled = [True]  # a list so that the hot path reads it without a `global` statement
 
 
-def is_grad_enabled() -> bool:
-    return _grad_enabled[0]
 
 
-class _GradMode:
-    """Base of the grad-mode switches: a context manager and a function decorator."""
-
-    mode = True
-
-    def __enter__(self):
-        self._prev = _grad_enabled[0]
-        _grad_enabled[0] = self.mode
-
-    def __exit__(self, *exc) -> None:
-        _grad_enabled[0] = self._prev
-
-    def __call__(self, fn: Callable) -> Callable:
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():
-                return fn(*args, **kwargs)
-        return wrapper
 
 
-class no_grad(_GradMode):
-    """Inside `with no_grad():` ops record no graph (for updates and evaluation)."""
-
-    mode = False
 
 
-class enable_grad(_GradMode):
-    """Turn recording back on inside a `no_grad` region."""
-
-    mode = True
 
 
-class inference_mode(no_grad):
-    """Like `no_grad` (tinygrad_edu has no separate inference tensors)."""
-
-    def __init__(self, mode: bool = True):
-        self.mode = not mode
 
 
-class set_grad_enabled(_GradMode):
-    """`set_grad_enabled(False)` switches recording off: as a call, or for a `with` block."""
-
-    def __init__(self, mode: bool):
-        self.mode = builtins.bool(mode)
-        self._prev = _grad_enabled[0]
-        _grad_enabled[0] = self.mode
-
-    def __enter__(self):
-        pass  # already switched by __init__, as torch does
-
-    def __call__(self, fn: Callable) -> Callable:
-        _grad_enabled[0] = self._prev
-        mode = self.mode
-
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return fn(*args, **kwargs)
-        return wrapper
 
 
 # ---------------------------------------------------------------------------------------- graph nodes
 
-_sequence = itertools.count()
-
-
-class RemovableHandle:
-    """What `register_hook` returns: `handle.remove()` takes the hook out again."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict):
-        self._hooks_ref = weakref.ref(hooks) if _weakrefable(hooks) else (lambda: hooks)
-        self.id = next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        hooks = self._hooks_ref()
-        if hooks is not None:
-            hooks.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-class _HookDict(dict):
-    """A dict that a weak reference can point at (plain dicts cannot)."""
-
-
-def _weakrefable(obj) -> bool:
-    try:
-        weakref.ref(obj)
-        return True
-    except TypeError:
-        return False
-
-
-class Node:
-    """A vertex of the backward graph: one op's derivative, reached through a tensor's `grad_fn`.
-
-    `next_functions` holds one `(node, output_nr)` pair per differentiable input: the node that
-    produced that input (or its `AccumulateGrad` if it is a leaf), or `(None, 0)` when the input
-    needs no gradient.
-    """
-
-    __slots__ = ("next_functions", "_seq", "__dict__", "__weakref__")
-    # Rarely set, so class-level defaults: a node pays for hooks only when it has some.
-    _pre_hooks = _post_hooks = _tensor_hooks = _retain = _metadata = None
-
-    def __init__(self):
-        self.next_functions: tuple = ()
-        self._seq = next(_sequence)  # later nodes run first, as in PyTorch's engine
-
-    @property
-    def metadata(self) -> dict:
-        """A dict for users' own notes about this node."""
-        if self._metadata is None:
-            self._metadata = {}
-        return self._metadata
-
-    def name(self) -> str:
-        return type(self).__name__
-
-    def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
-
-    # -- hooks -------------------------------------------------------------------------------
-    def register_hook(self, fn: Callable) -> RemovableHandle:
-        """`fn(grad_inputs, grad_outputs)` runs after this node computed its input gradients."""
-        if self._post_hooks is None:
-            self._post_hooks = _HookDict()
-        handle = RemovableHandle(self._post_hooks)
-        self._post_hooks[handle.id] = fn
-        return handle
-
-    def register_prehook(self, fn: Callable) -> RemovableHandle:
-        """`fn(grad_outputs)` runs before this node; it may return replacement gradients."""
-        if self._pre_hooks is None:
-            self._pre_hooks = _HookDict()
-        handle = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[handle.id] = fn
-        return handle
-
-    def _add_tensor_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
-        if self._tensor_hooks is None:
-            self._tensor_hooks = {}
-        hooks = self._tensor_hooks.setdefault(output_nr, _HookDict())
-        handle = RemovableHandle(hooks)
-        hooks[handle.id] = fn
-        return handle
-
-    # -- running -----------------------------------------------------------------------------
-    def _run(self, grads: list) -> tuple:
-        """Hooks around `apply`: tensor hooks and pre-hooks may replace incoming gradients."""
-        if self._tensor_hooks:
-            for nr, hooks in self._tensor_hooks.items():
-                if grads[nr] is not None:
-                    grads[nr] = _run_tensor_hooks(hooks, grads[nr])
-        if self._retain:
-            for nr, ref in self._retain.items():
-                t = ref()
-                if t is not None and grads[nr] is not None:
-                    g = grads[nr].detach()
-                    t._grad = g.clone() if t._grad is None else t._grad + g
-        if self._pre_hooks:
-            for fn in list(self._pre_hooks.values()):
-                new = fn(tuple(grads))
-                if new is not None:
-                    grads = list(new)
-        grad_inputs = self.apply(*grads)
-        if self._post_hooks:
-            for fn in list(self._post_hooks.values()):
-                new = fn(grad_inputs, tuple(grads))
-                if new is not None:
-                    grad_inputs = tuple(new)
-        return grad_inputs
-
-    def __call__(self, *grads):
-        return self.apply(*grads)
-
-    def apply(self, *grads) -> tuple:
-        raise NotImplementedError
-
-    def _release(self) -> None:
-        """Free what this node saved for backward (called after backward without retain_graph)."""
-
-    @property
-    def _n_outputs(self) -> int:
-        return 1
-
-
-def _run_tensor_hooks(hooks: dict, grad: "Tensor") -> "Tensor":
-    """Run a tensor's hooks in order; each may return a replacement gradient, which must keep
-    the gradient's shape (it is the gradient of that tensor)."""
-    for fn in list(hooks.values()):
-        new = fn(grad)
-        if new is not None:
-            if not isinstance(new, Tensor) or new._shape != grad._shape:
-                raise RuntimeError(f"hook '{getattr(fn, '__name__', fn)}' has changed the size "
-                                   "of value")
-            grad = new
-    return grad
-
-
-class AccumulateGrad(Node):
-    """The node at a leaf: adds the incoming gradient into `variable.grad`."""
-
-    __slots__ = ("variable",)
-
-    def __init__(self, variable: "Tensor"):
-        super().__init__()
-        self.variable = variable
-        self._seq = -1  # leaves run after everything that feeds them
-
-    def apply(self, grad):
-        var = self.variable
-        if var._hooks:
-            grad = _run_tensor_hooks(var._hooks, grad)
-        if _grad_enabled[0]:  # create_graph: the gradient itself stays differentiable
-            var._grad = grad if var._grad is None else var._grad + grad
-        elif var._grad is None:
-            var._grad = grad if _can_steal(grad, var) else \
-                grad.detach().clone(memory_format=contiguous_format)
-        else:
-            var._grad.add_(grad)
-        if var._post_accumulate_hooks:
-            for fn in list(var._post_accumulate_hooks.values()):
-                fn(var)
-        return ()
-
-
-# References to an incoming gradient that exist anyway while AccumulateGrad looks at it: the
-# engine's input buffer list, the argument tuple of apply, apply's and _can_steal's parameters,
-# and getrefcount's own argument.
-_ENGINE_REFS = 5
-
-
-def _can_steal(grad: "Tensor", var: "Tensor") -> bool:
-    """May `grad` become `var.grad` as it is, without a copy? Only if nothing else can see it
-    (as PyTorch's AccumulateGrad keeps a gradient whose use count is 1): a contiguous tensor
-    covering its whole storage, whose object, storage and view base nobody else references."""
-    if not (type(grad) is Tensor and grad.grad_fn is None and grad._shape == var._shape
-            and grad._storage.dtype is var._storage.dtype and grad._offset == 0
-            and grad.is_contiguous() and grad._storage.size() == grad.numel()
-            and sys.getrefcount(grad) <= _ENGINE_REFS):
-        return False
-    holders = 2  # grad's own slot, and getrefcount's argument
-    if grad._base is not None:  # e.g. the transpose of a fresh matmul result
-        if sys.getrefcount(grad._base) > 2:
-            return False
-        holders += 1
-    if sys.getrefcount(grad._storage) > holders:
-        return False
-    grad._base = grad._view_version = None  # its base was reachable only through it
-    return True
-
-
-def _edge(t: "Tensor") -> tuple:
-    """The `(node, output_nr)` pair through which gradient reaches tensor `t`."""
-    if t.grad_fn is not None:
-        return (t.grad_fn, t._output_nr)
-    acc = t._grad_acc
-    if acc is None:
-        acc = t._grad_acc = AccumulateGrad(t)
-    return (acc, 0)
-
-
-class BackwardNode(Node):
-    """The node a `Function` records; it is also the `ctx` that forward and backward share."""
-
-    __slots__ = ("_saved", "_saved_versions", "needs_input_grad", "_input_slots",
-                 "_inputs_meta", "_outputs_meta", "_n_args", "_tracking")
-    _forward_cls: type = None  # the Function subclass whose backward this node runs
-    # Defaults that only some Functions change (mark_dirty, set_materialize_grads, ...).
-    _freed = False
-    _non_differentiable = _dirty = ()
-    materialize_grads = True
-    # {position in _saved: output number} for saved tensors that are this node's own outputs
-    # (see _unlink_saved_outputs); None when it saved none
-    _saved_output_nrs = None
-
-    def __init__(self):
-        self.next_functions = ()
-        self._seq = next(_sequence)
-        self._saved = self._saved_versions = ()
-        self._input_slots = self._inputs_meta = self._outputs_meta = ()
-        self._n_args = 0
-        self._tracking = False
-
-    # -- the ctx API -------------------------------------------------------------------------
-    def save_for_backward(self, *tensors: "Tensor | None") -> None:
-        """Keep `tensors` for backward; an in-place change to one of them later is an error."""
-        if self._tracking:
-            self._saved = tensors
-            self._saved_versions = tuple([t._version[0] if t is not None else 0 for t in tensors])
-
-    @property
-    def saved_tensors(self) -> tuple:
-        if self._freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or if "
-                "you need to access saved tensors after calling backward.")
-        for i, (t, version) in enumerate(zip(self._saved, self._saved_versions)):
-            if t is not None and t._version[0] != version:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified by an "
-                    f"inplace operation: [{t.type()} {list(t._shape)}], which is "
-                    f"{self._producer_of_saved(i, t)}, is at version {t._version[0]}; expected "
-                    f"version {version} instead. Hint: the tensor was changed in place after "
-                    "this op saved it; use an out-of-place op (x = x + 1 rather than x += 1) or "
-                    ".clone() it first.")
-        if self._saved_output_nrs is not None and _grad_enabled[0]:
-            return self._relinked_saved()
-        return self._saved
-
-    def _producer_of_saved(self, i: int, t: "Tensor") -> str:
-        if self._saved_output_nrs is not None and i in self._saved_output_nrs:
-            return f"output {self._saved_output_nrs[i]} of {self.name()}"
-        return f"output {t._output_nr} of {t.grad_fn.name() if t.grad_fn else 'a leaf'}"
-
-    def _relinked_saved(self) -> tuple:
-        """The saved tensors with this node's own outputs as graph tensors again (grad_fn =
-        this node), for a backward that builds a graph (create_graph): the second derivative
-        flows through them. Made afresh for each read, so no cycle outlives the backward."""
-        saved = list(self._saved)
-        for i, nr in self._saved_output_nrs.items():
-            out = saved[i]._alias()
-            _link_output(self, out, nr)
-            saved[i] = out
-        return tuple(saved)
-
-    def mark_dirty(self, *tensors: "Tensor") -> None:
-        """Declare that forward changed these inputs in place."""
-        self._dirty = tensors
-
-    def mark_non_differentiable(self, *tensors: "Tensor") -> None:
-        """Declare outputs that have no gradient (indices, masks)."""
-        self._non_differentiable = tensors
-
-    def set_materialize_grads(self, value: bool) -> None:
-        """If False, backward receives None (not zeros) for outputs that got no gradient."""
-        self.materialize_grads = value
-
-    # -- running -----------------------------------------------------------------------------
-    @property
-    def _n_outputs(self) -> int:
-        return len(self._outputs_meta)
-
-    def apply(self, *grads):
-        if self.materialize_grads and _has_none(grads):
-            grads = tuple(g if g is not None else _zeros_like_meta(meta)
-                          for g, meta in zip(grads, self._outputs_meta))
-        result = self._forward_cls.backward(self, *grads)
-        if type(result) is not tuple:
-            result = (result,)
-        if len(result) != self._n_args:
-            if len(result) < self._n_args or any(g is not None for g in result[self._n_args:]):
-                raise RuntimeError(f"function {self.name()} returned an incorrect number of "
-                                   f"gradients (expected {self._n_args}, got {len(result)})")
-        # Keep the gradients of the tensor inputs, in next_functions order.
-        out = []
-        for slot, meta in zip(self._input_slots, self._inputs_meta):
-            g = result[slot]
-            if g is not None and meta is not None and (
-                    type(g) is not Tensor or g._shape != meta[0] or g._storage.dtype is not meta[1]):
-                g = _check_grad(self, slot, g, meta)
-            out.append(g)
-        return out
-
-    def _release(self) -> None:
-        # Like PyTorch, only nodes that saved tensors refuse a second backward.
-        if self._saved:
-            self._saved = ()
-            self._freed = True
-
-
-def _has_none(grads) -> bool:
-    """Whether some gradient is missing. (Not `None in grads`: that compares each tensor with
-    None through Tensor.__eq__.)"""
-    for g in grads:
-        if g is None:
-            return True
-    return False
-
-
-def _all_none(grads) -> bool:
-    """Whether no gradient arrived at all."""
-    for g in grads:
-        if g is not None:
-            return False
-    return True
-
-
-def _zeros_like_meta(meta):
-    shape, dt, dev = meta
-    return zeros(shape, dtype=dt, device=dev)
-
-
-def _check_grad(node: BackwardNode, slot: int, g, meta):
-    """A backward must return gradients shaped like its inputs (broadcasting is its business)."""
-    shape, dt, dev = meta
-    if not isinstance(g, Tensor):
-        raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} "
-                        f"for input {slot}; expected a Tensor or None")
-    if g._shape != shape:
-        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {slot} "
-                           f"- got {list(g._shape)} but expected shape compatible with "
-                           f"{list(shape)}")
-    if g.dtype is not dt:
-        g = g.to(dt)
-    return g
-
-
-class Function:
-    """Base class of differentiable operations; subclass it to make your own.
-
-        class Exp(Function):
-            @staticmethod
-            def forward(ctx, x):
-                y = x.exp()
-                ctx.save_for_backward(y)
-                return y
-
-            @staticmethod
-            def backward(ctx, grad):          # d exp(x)/dx = exp(x)
-                y, = ctx.saved_tensors
-                return grad * y
-
-        y = Exp.apply(x)
-
-    `forward` runs with gradient recording off and returns a tensor or a tuple of tensors;
-    `backward` receives one gradient per output and returns one per forward argument (None for
-    arguments that are not differentiable tensors).
-    """
-
-    backward_name: str | None = None  # the node's class name; default "<Name>Backward"
-    _backward_cls: type = BackwardNode
-
-    _idle_ctx = None
-    _uses_setup_context = False
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        name = cls.__dict__.get("backward_name") or cls.__name__ + "Backward"
-        cls._backward_cls = type(name, (BackwardNode,), {"_forward_cls": cls, "__slots__": ()})
-        cls._uses_setup_context = cls.setup_context is not Function.setup_context
-        builtin = cls.__module__.startswith("tinygrad_edu.")
-        cls._idle_ctx = cls._backward_cls() if builtin else None
-
-    @staticmethod
-    def forward(ctx, *args):
-        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
-
-    @staticmethod
-    def backward(ctx, *grads):
-        raise NotImplementedError("this Function has no backward: it is not differentiable")
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        """Optional: save for backward here instead of in forward(ctx, ...)."""
-        raise NotImplementedError
-
-    @classmethod
-    def apply(cls, *args):
-        """Run forward and, if any input requires grad, record a node for backward."""
-        if _grad_enabled[0]:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    return _apply_recording(cls, args)
-        # Nothing to record: our own ops reuse one idle ctx per class (its attributes are never
-        # read again); a user's Function gets a fresh one, as its forward may expect.
-        ctx = cls._idle_ctx if cls._idle_ctx is not None else cls._backward_cls()
-        ctx.needs_input_grad = _NO_GRADS
-        return _run_forward(cls, ctx, args)
-
-
-_NO_GRADS = (False,) * 64
-
-def _apply_recording(cls, args: tuple):
-    """Function.apply when some input requires grad: link the node to the inputs' nodes, run
-    forward, then make the node the outputs' grad_fn."""
-    needs, slots, metas, edges = [], [], [], []
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            slots.append(i)
-            if a.requires_grad:
-                needs.append(True)
-                edges.append(_edge(a))
-                metas.append((a._shape, a._storage.dtype, a._storage.device))
-                continue
-            edges.append((None, 0))
-            metas.append(None)
-        needs.append(False)
-    # Every field set here, once (BackwardNode.__init__ would set most of them twice).
-    node = object.__new__(cls._backward_cls)
-    node._seq = next(_sequence)
-    node._tracking = True
-    node._saved = node._saved_versions = node._outputs_meta = ()
-    node.needs_input_grad = tuple(needs)
-    node._n_args = len(args)
-    node._input_slots = tuple(slots)
-    node._inputs_meta = tuple(metas)
-    node.next_functions = tuple(edges)
-    return _record(node, args, _run_forward(cls, node, args))
-
-
-def _apply_recording_binary(cls, a, b, a_needs: bool, b_needs: bool):
-    """_apply_recording for a two-operand op whose forward only runs kernels (BinaryFunction),
-    spelled out without loops over the arguments: it is the recorded op of every training step.
-    `a_needs`/`b_needs`: whether that operand is a tensor that requires grad."""
-    node = object.__new__(cls._backward_cls)
-    node._seq = next(_sequence)
-    node._tracking = True
-    node._n_args = 2
-    node.needs_input_grad = (a_needs, b_needs)
-    edge_a = _edge(a) if a_needs else (None, 0)
-    edge_b = _edge(b) if b_needs else (None, 0)
-    meta_a = (a._shape, a._storage.dtype, a._storage.device) if a_needs else None
-    meta_b = (b._shape, b._storage.dtype, b._storage.device) if b_needs else None
-    if not isinstance(b, Tensor):      # x * 2: only a is an input tensor
-        node._input_slots, node._inputs_meta, node.next_functions = (0,), (meta_a,), (edge_a,)
-    elif not isinstance(a, Tensor):    # 1 - x
-        node._input_slots, node._inputs_meta, node.next_functions = (1,), (meta_b,), (edge_b,)
-    else:
-        node._input_slots, node._inputs_meta = (0, 1), (meta_a, meta_b)
-        node.next_functions = (edge_a, edge_b)
-    return _record_fresh_output(node, cls.forward(node, a, b))  # never one of a, b
-
-
-def _run_forward(cls, ctx, args: tuple):
-    """cls.forward with recording switched off (a forward is one op, not a graph of ops)."""
-    prev = _grad_enabled[0]
-    _grad_enabled[0] = False
-    try:
-        if cls._uses_setup_context:
-            output = cls.forward(*args)
-            cls.setup_context(ctx, args, output)
-        else:
-            output = cls.forward(ctx, *args)
-    finally:
-        _grad_enabled[0] = prev
-    return output
-
-
-def _record(node: BackwardNode, args: tuple, output):
-    """Make `node` the grad_fn of the Function's outputs."""
-    if isinstance(output, Tensor) and not node._dirty and not node._non_differentiable \
-            and not _is_one_of(output, args):
-        return _record_fresh_output(node, output)  # the common case
-    outputs = output if isinstance(output, tuple) else (output,)
-    new_outputs, meta = [], []
-    for nr, out in enumerate(outputs):
-        if isinstance(out, Tensor):
-            out = _output_of(node, args, out, nr)
-            meta.append((out._shape, out._storage.dtype, out._storage.device))
-        else:
-            meta.append(None)
-        new_outputs.append(out)
-    node._outputs_meta = tuple(meta)
-    if node._saved:
-        _unlink_saved_outputs(node, new_outputs)
-    return tuple(new_outputs) if isinstance(output, tuple) else new_outputs[0]
-
-
-def _record_fresh_output(node: BackwardNode, output: "Tensor") -> "Tensor":
-    """_record for one new output tensor (not an input, not in-place): link it to the node."""
-    _link_output(node, output, 0)
-    node._outputs_meta = ((output._shape, output._storage.dtype, output._storage.device),)
-    if _is_one_of(output, node._saved):   # y = exp(x) saves y
-        _unlink_saved_outputs(node, (output,))
-    return output
-
-
-def _unlink_saved_outputs(node: BackwardNode, outputs) -> None:
-    """Keep no reference cycle between a node and the outputs it saved (y = exp(x) saves y).
-
-    The output's grad_fn is the node; if the node also held the output, the two would keep each
-    other alive after the user dropped the output, until Python's cycle collector ran: a forward
-    pass without backward (an evaluation outside no_grad) would pile up its activations. So the
-    node keeps an alias of such an output instead: the same storage and version counter (so an
-    in-place change is still caught) but no grad_fn. PyTorch saves outputs without the link too.
-    """
-    saved = list(node._saved)
-    nrs = {}
-    for i, t in enumerate(saved):
-        for nr, out in enumerate(outputs):
-            if t is not None and t is out and out.grad_fn is node:
-                saved[i] = out._alias()
-                nrs[i] = nr
-    if nrs:
-        node._saved = tuple(saved)
-        node._saved_output_nrs = nrs
-
-
-def _saved_output_moved(node: "Node | None", target: "Tensor") -> None:
-    """An in-place op computed its result out of place and wrote it into `target`: if the
-    result's node saved that result (y = exp(x) saves y), what it saved is now `target` at its
-    new version, so a later in-place change of `target` is caught as PyTorch catches it."""
-    nrs = getattr(node, "_saved_output_nrs", None)
-    if not nrs:
-        return
-    saved, versions = list(node._saved), list(node._saved_versions)
-    for i in nrs:
-        saved[i] = target._alias()
-        versions[i] = target._version[0]
-    node._saved, node._saved_versions = tuple(saved), tuple(versions)
-
-
-def _is_one_of(t: "Tensor", tensors) -> bool:
-    for x in tensors:
-        if x is t:
-            return True
-    return False
-
-
-def _output_of(node: BackwardNode, args: tuple, out: "Tensor", nr: int) -> "Tensor":
-    """Make `out` output number `nr` of `node`, handling in-place (dirty) and pass-through
-    outputs and outputs declared non-differentiable."""
-    dirty = _is_one_of(out, node._dirty)
-    if dirty:
-        if out.grad_fn is None and out._requires_grad and out._base is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        out._version[0] += 1
-    elif _is_one_of(out, args):
-        out = out._alias()  # an input returned unchanged becomes a new tensor of the graph
-    if out._storage.dtype.is_floating_point and not _is_one_of(out, node._non_differentiable):
-        _link_output(node, out, nr)
-    return out
-
-
-def _link_output(node: BackwardNode, out: "Tensor", nr: int) -> None:
-    out._requires_grad = True
-    out._grad_fn = node
-    out._output_nr = nr
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 # ---------------------------------------------------------------------------------------- the engine
 
 
-def _run_backward(roots: Sequence[tuple], grads: Sequence["Tensor"], retain_graph: bool,
-                  create_graph: bool, capture: dict | None = None,
-                  accumulate_into: set | None = None) -> dict:
-    """Propagate `grads` from the root edges to the leaves.
-
-    Each node gets a sequence number when it is created, and an op's inputs always exist
-    before the op, so every edge leads from a higher number to a lower one. Running the nodes
-    reachable from the roots from the highest number down therefore runs each node after all
-    of its consumers have added their contribution to its input buffer (so a reused tensor gets
-    the *sum* of its gradients): a topological order for free. (PyTorch's engine, which runs
-    nodes on several threads, counts each node's pending consumers instead; among the nodes
-    that are ready it too runs the newest first, so the order is the same.)
-
-    `capture` maps edges (node, output_nr) to a key: the gradient arriving there is returned
-    instead of accumulated (autograd.grad). `accumulate_into`, if given, limits which leaves'
-    AccumulateGrad nodes run (backward(inputs=...)).
-    """
-    buffers: dict[Node, list] = {}
-    for (node, nr), g in zip(roots, grads):
-        _accumulate(buffers, node, nr, g)
-    captured: dict = {}
-    skip_leaves = capture is not None or accumulate_into is not None
-    prev = _grad_enabled[0]
-    _grad_enabled[0] = create_graph
-    try:
-        for node in _reachable_newest_first(buffers):
-            incoming = buffers.pop(node, None)
-            if incoming is None:  # no consumer passed a gradient this way
-                if not retain_graph:
-                    node._release()
-                continue
-            if capture:
-                _capture(capture, captured, node, incoming)
-            if skip_leaves and type(node) is AccumulateGrad and (
-                    capture is not None or node.variable not in accumulate_into):
-                grad_inputs = ()
-            elif _all_none(incoming):
-                grad_inputs = ()
-            else:
-                grad_inputs = node._run(incoming)
-            for (nxt, nr), g in zip(node.next_functions, grad_inputs):
-                if g is None or nxt is None:
-                    continue
-                buf = buffers.get(nxt)
-                if buf is None:
-                    buf = buffers[nxt] = [None] * nxt._n_outputs
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
-            # Drop our references to the gradients we passed on, so that AccumulateGrad can see
-            # when it is the only holder of one and keep it without a copy (_can_steal).
-            grad_inputs = g = incoming = None
-            if not retain_graph:
-                node._release()
-    finally:
-        _grad_enabled[0] = prev
-    return captured
 
 
-def _reachable_newest_first(roots) -> list:
-    """Every node reachable from `roots` through next_functions, by decreasing sequence number
-    (leaves' AccumulateGrad nodes, numbered -1, come last)."""
-    seen = set(roots)
-    stack = list(seen)
-    while stack:
-        for nxt, _ in stack.pop().next_functions:
-            if nxt is not None and nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
-    return sorted(seen, key=_sequence_number, reverse=True)
 
 
-_sequence_number = operator.attrgetter("_seq")
 
 
-def _capture(capture: dict, captured: dict, node: Node, incoming: list) -> None:
-    """Keep the gradients arriving at the edges autograd.grad asked for."""
-    for nr, g in enumerate(incoming):
-        key = capture.get((node, nr))
-        if key is not None:
-            captured[key] = g if key not in captured or g is None else captured[key] + g
 
 
-def _accumulate(buffers: dict, node: Node, nr: int, g) -> None:
-    buf = buffers.get(node)
-    if buf is None:
-        buf = buffers[node] = [None] * node._n_outputs
-    if g is None:
-        return
-    buf[nr] = g if buf[nr] is None else buf[nr] + g
 
 
-def _zero_grads(params, set_to_none: bool) -> None:
-    """Forget the gradients of `params` (what Module.zero_grad and Optimizer.zero_grad do):
-    `p.grad = None`, or, with set_to_none=False, fill the gradient with zeros, first cutting it
-    from any graph that made it (create_graph) so the zeros are a plain tensor."""
-    for p in params:
-        if p.grad is None:
-            continue
-        if set_to_none:
-            p.grad = None
-            continue
-        if p.grad.grad_fn is not None:
-            p.grad.detach_()
-        else:
-            p.grad.requires_grad_(False)
-        p.grad.zero_()
 
 
-def _make_grads(outputs: Sequence["Tensor"], grad_outputs: Sequence) -> list:
-    grads = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
-                               "grad_fn")
-        if g is None:
-            if out.numel() != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _new(out._shape, out._storage.dtype, out._storage.device)
-            g._storage._kernels.fill(g._arr, 1)
-        elif not isinstance(g, Tensor):
-            g = tensor(g, dtype=out.dtype, device=out.device)
-        elif g._shape != out._shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
-                               f"output[{i}] has a shape of {out.shape}.")
-        grads.append(g)
-    return grads
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
-    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward)."""
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    elif isinstance(grad_tensors, Tensor):
-        grad_tensors = [grad_tensors]
-    grads = _make_grads(tensors, grad_tensors)
-    if retain_graph is None:
-        retain_graph = create_graph
-    only = None
-    if inputs is not None:
-        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-        only = set(inputs)
-    roots = [_edge(t) for t in tensors]
-    _run_backward(roots, grads, retain_graph, create_graph, accumulate_into=only)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool | None = None,
-         materialize_grads: bool = False) -> tuple:
-    """d(outputs)/d(inputs), returned rather than accumulated into `.grad` (torch.autograd.grad)."""
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    for i, x in enumerate(inputs):
-        if not x.requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require "
-                               "grad")
-    grads = _make_grads(outputs, grad_outputs)
-    if retain_graph is None:
-        retain_graph = create_graph
-    capture = {_edge(x): i for i, x in enumerate(inputs)}
-    captured = _run_backward([_edge(t) for t in outputs], grads, retain_graph, create_graph,
-                             capture=capture)
-    result = []
-    for i, x in enumerate(inputs):
-        g = captured.get(i)
-        if g is None:
-            if materialize_grads:
-                g = zeros_like(x)
-            elif not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been "
-                                   "used in the graph. Set allow_unused=True if this is the "
-                                   "desired behavior.")
-        result.append(g)
-    return tuple(result)
 
 
 # ---------------------------------------------------------------------------------------- Tensor
@@ -1367,14 +616,6 @@ class Tensor:
         return self._version[0]
 
     # -- autograd attributes -----------------------------------------------------------------
-    @property
-    def grad_fn(self) -> "Node | None":
-        """The node that made this tensor (None for a leaf). A view whose base (or another view
-        of it) was changed in place since its history was recorded gets a fresh history
-        first: PyTorch's rule, see _refresh_view."""
-        if self._view_version is not None and self._view_version != self._version[0]:
-            _refresh_view(self)
-        return self._grad_fn
 
     @property
     def requires_grad(self) -> bool:
@@ -1437,45 +678,9 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
-    def retain_grad(self) -> None:
-        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        if not self.requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.grad_fn is None or self._retains_grad:
-            return
-        node = self.grad_fn
-        if node._retain is None:
-            node._retain = {}
-        node._retain[self._output_nr] = weakref.ref(self)
-        self._retains_grad = True
 
-    def register_hook(self, hook: Callable) -> RemovableHandle:
-        """`hook(grad)` runs when this tensor's gradient is computed; it may return a new one."""
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is not None:
-            return self.grad_fn._add_tensor_hook(self._output_nr, hook)
-        if self._hooks is None:
-            self._hooks = _HookDict()
-        handle = RemovableHandle(self._hooks)
-        self._hooks[handle.id] = hook
-        return handle
 
-    def register_post_accumulate_grad_hook(self, hook: Callable) -> RemovableHandle:
-        """`hook(tensor)` runs after a leaf's `.grad` has been accumulated."""
-        if self.grad_fn is not None:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
-                               "tensors")
-        if self._post_accumulate_hooks is None:
-            self._post_accumulate_hooks = _HookDict()
-        handle = RemovableHandle(self._post_accumulate_hooks)
-        self._post_accumulate_hooks[handle.id] = hook
-        return handle
 
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Compute d(self)/d(leaf) for every leaf of the graph and add it into `leaf.grad`."""
-        backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self) -> "Tensor":
         """The same elements (shared storage and version), cut off from the graph."""
@@ -1661,112 +866,17 @@ def _init_from(t: Tensor, storage: Storage, offset: int, shape: tuple, strides: 
     t._version = [0]
 
 
-def _refresh_view(view: Tensor) -> None:
-    """Give a view the history of its base as it is now (PyTorch's view + in-place rule).
-
-    An in-place op on a base, or on any of its views, writes memory that every view of that
-    base sees, and bumps their shared version counter. A view whose recorded history is older
-    than the counter reads its values through the base now, so its history becomes "this
-    region of the base": an AsStridedBackward0 node over the base's current history."""
-    base = view._base
-    view._view_version = view._version[0]
-    if view._grad_fn is None and not base.requires_grad:
-        return  # no history on either side: nothing to regenerate
-    creator = view.__dict__.get("_multi_output_of")
-    if creator is not None:
-        name, nr = creator
-        raise RuntimeError(
-            f"Output {nr} of {name} is a view and its base or another view of "
-            "its base has been modified inplace. This view is the output of a function that "
-            "returns multiple views. Such functions do not allow the output views to be "
-            "modified inplace. You should replace the inplace operation by an out-of-place one.")
-    fresh = _apply_recording(AsStrided, (base, view._shape, view._strides, view._offset))
-    view._grad_fn, view._output_nr, view._requires_grad = fresh._grad_fn, 0, True
 
 
 # What an in-place op on a view needs (ops/inplace.py): nodes that move a gradient between two
 # views of one memory. They compute with tensor methods only, so they are differentiable again.
 
-class AsStrided(Function):
-    """y = x's memory seen with explicit geometry: y[i] = storage[offset + sum_d i_d * stride_d];
-    dL/dx = at each of x's elements, the sum of dL/dy over the elements of y that are the same
-    memory location (none, one, or several where y overlaps itself)"""
-    backward_name = "AsStridedBackward0"
-
-    @staticmethod
-    def forward(ctx, x, size, stride, offset):
-        y = x._as_view(offset, size, stride)
-        ctx.x, ctx.y = _Layout(x), _Layout(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        return ctx.x.from_memory(ctx.y.to_memory(grad)), None, None, None
 
 
-def _memory_offsets(offset: int, shape: tuple, strides: tuple, dev: device) -> Tensor:
-    """The storage position of every element of a view: offset + sum_d i_d * strides[d], as a
-    1-D int64 tensor in the view's row-major order."""
-    positions = full((), offset, dtype=int64, device=dev)
-    for d, (n, st) in enumerate(zip(shape, strides)):
-        along = (arange(n, device=dev) * st).reshape((n,) + (1,) * (len(shape) - d - 1))
-        positions = positions + along
-    return positions.expand(shape).reshape(-1)
 
 
-class _Layout:
-    """Where a tensor's elements lie in its storage (offset, shape, strides), and the storage's
-    size: what a gradient must know to be moved between two views of one memory."""
-
-    def __init__(self, t: Tensor):
-        self.offset, self.shape, self.strides = t._offset, t._shape, t._strides
-        self.size, self.device = t._storage.size(), t._storage.device
-
-    def is_whole_storage(self) -> bool:
-        """Does the tensor cover its storage exactly, in row-major order from 0?"""
-        return self.offset == 0 and self.size == math.prod(self.shape) and \
-            self.strides == contiguous_strides(self.shape)
-
-    def positions(self) -> Tensor:
-        return _memory_offsets(self.offset, self.shape, self.strides, self.device)
-
-    def to_memory(self, g: Tensor) -> Tensor:
-        """g (shaped like the tensor) laid out as the storage: a 1-D tensor of `size` elements,
-        each the sum of g over the tensor's elements at that memory position (0 elsewhere)."""
-        if self.is_whole_storage():
-            return g.reshape(-1)
-        memory = zeros(self.size, dtype=g.dtype, device=g.device)
-        return memory.index_add(0, self.positions(), g.reshape(-1))
-
-    def from_memory(self, memory: Tensor) -> Tensor:
-        """The tensor's elements read out of a storage-shaped 1-D tensor."""
-        if self.is_whole_storage():
-            return memory.reshape(self.shape)
-        return memory.index_select(0, self.positions()).reshape(self.shape)
 
 
-class CopySlices(Function):
-    """base' = base with the region of one of its views replaced by `value` (an in-place op on
-    a view writes its result there);
-    dL/dbase = dL/dbase' with the region zeroed,  dL/dvalue = dL/dbase' read in the region"""
-    backward_name = "CopySlices"
-
-    @staticmethod
-    def forward(ctx, base, value, region):
-        ctx.mark_dirty(base)
-        view = base._as_view(region.offset, region.shape, region.strides)
-        base._storage._kernels.copy(value._view(), view._view())
-        ctx.base, ctx.region = _Layout(base), region
-        return base
-
-    @staticmethod
-    def backward(ctx, grad):
-        memory = ctx.base.to_memory(grad)
-        g_value = ctx.region.from_memory(memory) if ctx.needs_input_grad[1] else None
-        covered = ctx.region.to_memory(ones(ctx.region.shape, dtype=grad.dtype,
-                                            device=grad.device)) != 0
-        g_base = grad.masked_fill(ctx.base.from_memory(covered), 0.0)
-        return g_base, g_value, None
 
 
 def _legacy_new(dt: dtype, args: tuple, dev) -> Tensor:
@@ -2028,10 +1138,9 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     start, end = number(start), number(end)
     step = (end - start) / number(steps - 1)
     i = arange(steps, device=dev)
-    with no_grad():
-        up = i.to(work) * builtins.float(step) + builtins.float(start)
-        down = (steps - 1 - i).to(work) * -builtins.float(step) + builtins.float(end)
-        values = up.where(i < steps // 2, down)
+    up = i.to(work) * builtins.float(step) + builtins.float(start)
+    down = (steps - 1 - i).to(work) * -builtins.float(step) + builtins.float(end)
+    values = up.where(i < steps // 2, down)
     return _finish(values if values.dtype is dt else values.to(dt), requires_grad)
 
 
@@ -2174,142 +1283,34 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 # ---------------------------------------------------------------------------------------- random
 
 
-class Generator:
-    """A source of random numbers with its own state (`manual_seed` makes it repeatable)."""
-
-    def __init__(self, device="cpu"):
-        self.device = as_device(device)
-        self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
-
-    def manual_seed(self, seed: int) -> "Generator":
-        self._seed = builtins.int(seed)
-        self._rng = np.random.default_rng(self._seed)
-        return self
-
-    def seed(self) -> int:
-        return self.manual_seed(np.random.SeedSequence().entropy % (2 ** 63)).initial_seed()
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self) -> Tensor:
-        state = repr(self._rng.bit_generator.state).encode()
-        return tensor(np.frombuffer(state, dtype=np.uint8).copy())
-
-    def set_state(self, state: Tensor) -> None:
-        import ast
-        self._rng.bit_generator.state = ast.literal_eval(bytes(state.tolist()).decode())
 
 
-default_generator = Generator()
 
 
-def manual_seed(seed: int) -> Generator:
-    """Seed the default generator so random tensors are the same on every run."""
-    return default_generator.manual_seed(seed)
 
 
-def seed() -> int:
-    return default_generator.seed()
 
 
-def initial_seed() -> int:
-    return default_generator.initial_seed()
 
 
-def _rng(generator: Generator | None) -> np.random.Generator:
-    """The numpy Generator holding the random state: the device's random primitives draw from
-    it (the CPU's numbers come from it directly; CUDA takes one 64-bit seed from it per call)."""
-    return (generator or default_generator)._rng
 
 
-def _random(shape: tuple, dt: dtype, dev: device, requires_grad: bool, draw: Callable) -> Tensor:
-    """A new tensor of random numbers: `draw(kernels, out)` calls one of the device's random
-    primitives (docs/primitives.md) on the new tensor's array, so the numbers are made where
-    the tensor lives."""
-    t = _new(shape, dt, dev)
-    draw(kernels(dev), t._view())
-    return _finish(t, requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform random numbers in [0, 1)."""
-    dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
-    return _random(_size_args(size), dt, as_device(device), requires_grad,
-                   lambda k, out: k.random_uniform(out, _rng(generator), 0.0, 1.0))
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal random numbers (mean 0, variance 1)."""
-    dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
-    return _random(_size_args(size), dt, as_device(device), requires_grad,
-                   lambda k, out: k.random_normal(out, _rng(generator), 0.0, 1.0))
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
-    """Random integers from `low` (default 0) up to, not including, `high`."""
-    if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
-    if high is None:
-        raise TypeError("randint() missing required argument 'size'")
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
-                           f"to={high}")
-    dt = int64 if dtype is None else as_dtype(dtype)
-    return _random(_size_args(tuple(size)), dt, as_device(device), requires_grad,
-                   lambda k, out: k.random_integers(out, _rng(generator), low, high))
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A random permutation of 0 .. n-1."""
-    if n < 0:
-        raise RuntimeError(f"n must be non-negative, got {n}")
-    dt = int64 if dtype is None else as_dtype(dtype)
-    return _random((n,), dt, as_device(device), requires_grad,
-                   lambda k, out: k.random_permutation(out, _rng(generator)))
 
 
-def rand_like(t: Tensor, **kw) -> Tensor:
-    return rand(t._shape, dtype=kw.get("dtype") or t.dtype, device=kw.get("device") or t.device,
-                requires_grad=kw.get("requires_grad", False))
 
 
-def randn_like(t: Tensor, **kw) -> Tensor:
-    return randn(t._shape, dtype=kw.get("dtype") or t.dtype, device=kw.get("device") or t.device,
-                 requires_grad=kw.get("requires_grad", False))
 
 
-def randint_like(t: Tensor, low, high=None, **kw) -> Tensor:
-    if high is None:  # randint_like(t, high)
-        low, high = 0, low
-    return randint(low, high, t._shape, dtype=kw.get("dtype") or t.dtype,
-                   device=kw.get("device") or t.device)
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
-           requires_grad=False) -> Tensor:
-    """Normal random numbers; `mean` and `std` may be tensors (elementwise) or numbers."""
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean if isinstance(mean, Tensor) else None
-        s = std if isinstance(std, Tensor) else None
-        ref = m if m is not None else s
-        shape = np.broadcast_shapes(*(x._shape for x in (m, s) if x is not None))
-        # mean + std * z for standard normal z, in float64 on the tensors' device (numpy's
-        # normal(mean, std) computes the same, so the CPU's numbers are what they always were)
-        z = _random(tuple(shape), float64, ref.device, False,
-                    lambda k, out: k.random_normal(out, _rng(generator), 0.0, 1.0))
-        with no_grad():
-            values = z * std + mean
-        return _finish(values.to(ref.dtype), requires_grad)
-    if size is None:
-        raise TypeError("normal() with number mean and std needs a size")
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    dt = _default_dtype[0] if dtype is None else as_dtype(dtype)
-    return _random(_size_args(tuple(size)), dt, as_device(device), requires_grad,
-                   lambda k, out: k.random_normal(out, _rng(generator), mean, std))
 
 
 # ---------------------------------------------------------------------------------------- wiring

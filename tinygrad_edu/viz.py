@@ -51,9 +51,12 @@ from typing import Any, Callable
 
 import graphviz
 
+from tinygrad_edu.autograd.engine import _make_grads
+from tinygrad_edu.autograd.grad_mode import no_grad
+from tinygrad_edu.autograd.graph import AccumulateGrad
 from tinygrad_edu.scalar import Value, topological_order
 from tinygrad_edu.serialization import atomic_write
-from tinygrad_edu.vector import AccumulateGrad, Tensor, _make_grads, no_grad
+from tinygrad_edu.vector import Tensor
 
 __all__ = ["Graph", "draw_graph", "backward_steps", "save_steps", "render",
            "value_from_expression", "parse_bindings"]
@@ -755,7 +758,7 @@ def _backward_pass(root: Tensor, nodes: list, seed: Tensor) -> Iterator[tuple]:
     """Backward computed from the graph alone: ``(node, gradients it receives, gradients it
     sends along next_functions)`` for each node a gradient reaches, in the engine's order.
 
-    As vector._run_backward: newest node first (a topological order; AccumulateGrad last),
+    As _run_backward: newest node first (a topological order; AccumulateGrad last),
     each node's buffer summing what its consumers sent. Each derivative is called directly
     (``apply``, without the hooks ``Node._run`` adds), with recording off, on this pass's own
     buffers: no hook runs, no ``.grad`` or node is written, nothing saved is freed.

@@ -1,21 +1,28 @@
-"""`torch.autograd`: Function, backward, grad and the grad-mode switches, under their usual names.
+"""`torch.autograd`: how gradients flow, under PyTorch's names.
 
-The engine itself lives in vector.py, beside the Tensor whose graph it walks.
+One module per part, each built on those before it:
+
+    grad_mode.py   no_grad, enable_grad, set_grad_enabled: whether ops record the graph
+    graph.py       the backward graph's nodes (grad_fn, next_functions), AccumulateGrad, hooks
+    function.py    Function (forward + backward) and how applying one records a node
+    engine.py      backward() and grad(): the walk from the output to the leaves
+    views.py       PyTorch's view + in-place rule: a view's history follows its base (CopySlices)
+    methods.py     the Tensor methods over its history: grad_fn, backward, register_hook, ...
+
+Importing this package attaches those methods to Tensor (vector.py holds only the fields).
 """
-from tinygrad_edu.vector import (Function, backward, enable_grad, grad, inference_mode, no_grad,
-                                 set_grad_enabled)
-from tinygrad_edu.vector import Function as _Function
-from tinygrad_edu.vector import BackwardNode as FunctionCtx  # noqa: F401 (the ctx type)
+from tinygrad_edu.autograd import methods as _methods
+from tinygrad_edu.autograd.engine import backward, grad
+from tinygrad_edu.autograd.function import Function, FunctionCtx  # noqa: F401 (the ctx type)
+from tinygrad_edu.autograd.grad_mode import (enable_grad, inference_mode,  # noqa: F401 (public)
+                                             is_grad_enabled, no_grad, set_grad_enabled)
+from tinygrad_edu.vector import Tensor, zeros_like
 
-
-class function:  # torch.autograd.function.Function is the same class
-    Function = _Function
-    FunctionCtx = FunctionCtx
+_methods.attach_methods(Tensor)
 
 
 class _VariableType(type):
     def __instancecheck__(cls, obj) -> bool:
-        from tinygrad_edu.vector import Tensor
         return isinstance(obj, Tensor)
 
 
@@ -42,7 +49,6 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     (one backward per output element). Use float64 inputs: float32 is too coarse for eps=1e-6.
     """
     import numpy as np
-    from tinygrad_edu.vector import Tensor, no_grad, zeros_like
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     wrt = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
     if not wrt:

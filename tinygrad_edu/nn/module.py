@@ -19,9 +19,10 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Callable, Iterator, NamedTuple
 
-import tinygrad_edu as tg
+from tinygrad_edu.autograd.engine import _zero_grads
 from tinygrad_edu.nn.parameter import Parameter
-from tinygrad_edu.vector import Tensor, _zero_grads
+from tinygrad_edu.vector import Tensor
+import tinygrad_edu as tg
 
 
 def _typename(obj) -> str:

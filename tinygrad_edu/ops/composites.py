@@ -9,11 +9,12 @@ import math
 import warnings
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
 from tinygrad_edu.ops.elementwise import atan2, logical_not, pow, where
 from tinygrad_edu.ops.helpers import arange, broadcast_shapes, ones_like, zeros, zeros_like
 from tinygrad_edu.ops.selection import IndexSelect, index_select
 from tinygrad_edu.ops.views import _shape_args
-from tinygrad_edu.vector import Function, Tensor, _wrap_dim
+from tinygrad_edu.vector import Tensor, _wrap_dim
 
 
 def repeat(input: Tensor, *sizes) -> Tensor:

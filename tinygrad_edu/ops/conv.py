@@ -58,7 +58,9 @@ from typing import NamedTuple
 import numpy as np
 
 from tinygrad_edu import vector as V
-from tinygrad_edu.vector import Function, Tensor
+from tinygrad_edu.autograd.function import Function
+from tinygrad_edu.autograd.grad_mode import is_grad_enabled
+from tinygrad_edu.vector import Tensor
 
 __all__ = ["conv1d", "conv2d", "max_pool2d", "max_pool2d_with_indices", "avg_pool2d",
            "adaptive_avg_pool2d", "same_padding", "pool_output_size", "max_windows",
@@ -234,7 +236,7 @@ def _as_4d(t: Tensor) -> Tensor:
 
 
 def _no_double_backward(fn: str) -> None:
-    if V.is_grad_enabled():
+    if is_grad_enabled():
         raise NotImplementedError(f"{fn}: differentiating the gradient again (create_graph=True) "
                                   "is not supported by tinygrad_edu's convolution and pooling")
 

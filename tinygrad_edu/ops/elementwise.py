@@ -15,11 +15,13 @@ import builtins
 import math
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function, _apply_recording_binary
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
 from tinygrad_edu.ops.helpers import (Number, _check_number, _float_dtype, _in_place_by_number,
                                       _operand, _same_device, binary_forward, broadcast_shapes,
                                       full_like, ones_like, sum_to_shape, unary_forward,
                                       zeros_like)
-from tinygrad_edu.vector import Function, Tensor, _grad_enabled, bool_, kernels, result_type
+from tinygrad_edu.vector import Tensor, bool_, kernels, result_type
 
 
 class UnaryFunction(Function):
@@ -387,7 +389,7 @@ class BinaryFunction(Function):
             a_needs = isinstance(a, Tensor) and a.requires_grad
             b_needs = isinstance(b, Tensor) and b.requires_grad
             if a_needs or b_needs:
-                return V._apply_recording_binary(cls, a, b, a_needs, b_needs)
+                return _apply_recording_binary(cls, a, b, a_needs, b_needs)
         return binary_forward(cls.op, a, b, compute_dtype=cls.compute_dtype(a, b))
 
     @staticmethod

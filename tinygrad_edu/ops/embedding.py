@@ -13,9 +13,10 @@ Scatter are then applied directly, so that nothing checks them a second time.
 from __future__ import annotations
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
 from tinygrad_edu.ops.helpers import _same_device
 from tinygrad_edu.ops.selection import IndexAdd, IndexSelect, Scatter, _min_max
-from tinygrad_edu.vector import Function, Tensor, zeros
+from tinygrad_edu.vector import Tensor, zeros
 
 __all__ = ["Embedding", "embedding", "one_hot"]
 

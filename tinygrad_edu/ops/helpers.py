@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from tinygrad_edu import vector as V
-from tinygrad_edu.vector import Tensor, _grad_enabled, _wrap_dim, kernels, result_type
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
+from tinygrad_edu.vector import Tensor, _wrap_dim, kernels, result_type
 
 
 

@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
 from tinygrad_edu.ops.elementwise import where
 from tinygrad_edu.ops.helpers import (_check_number, _contiguous_copy, _k, broadcast_shapes,
                                       sum_to_shape)
@@ -34,7 +35,7 @@ from tinygrad_edu.ops.inplace import (_check_inplace, _check_no_overlap, _inplac
                                       _share_memory, _type_name, copy_, fill_)
 from tinygrad_edu.ops.selection import IndexSelect, _min_max, nonzero
 from tinygrad_edu.ops.views import View, _slice, select, unsqueeze
-from tinygrad_edu.vector import Function, Tensor, int64
+from tinygrad_edu.vector import Tensor, int64
 
 _BASIC = (builtins.int, np.integer, slice, type(None), type(Ellipsis))
 
@@ -272,6 +273,13 @@ class IndexPut(Function):
         return g_x, g_values, None, None
 
 
+def _only_full_slices(items: list, shape: tuple) -> bool:
+    """Is the index `:` (or `...`) in every dimension? Then it names the tensor itself, not a
+    view of it (as in PyTorch, which then records the write on the tensor, not a CopySlices)."""
+    return all(isinstance(item, slice) and item.indices(n) == (0, n, 1)
+               for item, n in zip(items, shape)) and len(items) == len(shape)
+
+
 def setitem(x: Tensor, index, value) -> None:
     """x[index] = value, an in-place op as in PyTorch: basic indices write through the view
     x[index] (so x's history records a CopySlices when gradients are recorded), advanced ones
@@ -281,8 +289,7 @@ def setitem(x: Tensor, index, value) -> None:
     items = _expand_ellipsis(_normalize(index), x.dim())
     view, advanced = _apply_basic(x, items)
     if not advanced:
-        whole = (view._offset, view._shape, view._strides) == (x._offset, x._shape, x._strides)
-        target = x if whole else view   # x[...] = v and x[:] = v write x itself
+        target = x if _only_full_slices(items, x._shape) else view  # x[:] = v writes x itself
         if isinstance(value, Tensor):
             copy_(target, value)
         else:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function, _saved_output_moved
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
+from tinygrad_edu.autograd.views import CopySlices, _Layout
 from tinygrad_edu.ops.elementwise import add, clamp, div, mul, pow, sub
 from tinygrad_edu.ops.helpers import (Number, _contiguous_copy, _k, _operand, _same_device,
                                       broadcast_shapes, sum_to_shape, zeros_like)
-from tinygrad_edu.vector import CopySlices, _Layout
-from tinygrad_edu.vector import Function, Tensor, _grad_enabled, result_type
+from tinygrad_edu.vector import Tensor, result_type
 
 
 def _can_cast(src: V.dtype, dst: V.dtype) -> bool:
@@ -138,7 +140,7 @@ def _inplace(self: Tensor, compute, *args, reads_self: bool = True,
     self._version[0] += 1
     self._requires_grad = result._requires_grad   # (False after a non-differentiable op)
     self._grad_fn, self._output_nr = result._grad_fn, result._output_nr
-    V._saved_output_moved(result._grad_fn, self)
+    _saved_output_moved(result._grad_fn, self)
     return self
 
 
@@ -191,7 +193,7 @@ def _inplace_on_view(view_: Tensor, result: Tensor) -> Tensor:
     base = view_._base
     CopySlices.apply(base, result, _Layout(view_))
     view_._view_version = -1  # out of date: the next look at view_.grad_fn regenerates it
-    V._saved_output_moved(result._grad_fn, view_)
+    _saved_output_moved(result._grad_fn, view_)
     return view_
 
 

@@ -7,9 +7,11 @@ import builtins
 from typing import Sequence
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
 from tinygrad_edu.ops.helpers import _k, _same_device, zeros
 from tinygrad_edu.ops.views import Select, Slice, Unsqueeze, split
-from tinygrad_edu.vector import Function, Tensor, _grad_enabled, _wrap_dim
+from tinygrad_edu.vector import Tensor, _wrap_dim
 
 
 class Unbind(Function):

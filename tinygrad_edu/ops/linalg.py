@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
 from tinygrad_edu.ops.helpers import (_k, _operand, _same_device, binary_forward, broadcast_shapes,
                                       sum_to_shape)
-from tinygrad_edu.vector import Function, Tensor
+from tinygrad_edu.vector import Tensor
 
 
 def _check_matmul_dtypes(a: Tensor, b: Tensor) -> None:

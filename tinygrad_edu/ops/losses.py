@@ -15,10 +15,11 @@ back with Scatter, applied directly: the targets were checked once by `check_cla
 from __future__ import annotations
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
 from tinygrad_edu.ops.elementwise import where
 from tinygrad_edu.ops.helpers import _same_device
 from tinygrad_edu.ops.selection import Gather, IndexSelect, Scatter, _min_max
-from tinygrad_edu.vector import Function, Tensor, zeros
+from tinygrad_edu.vector import Tensor, zeros
 
 __all__ = ["NllLoss", "check_class_targets", "check_on_its_device", "class_weight_total",
            "flatten_classes", "scalar_name", "usable_targets"]

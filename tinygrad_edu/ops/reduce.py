@@ -13,12 +13,14 @@ from collections import namedtuple
 import numpy as np
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
 from tinygrad_edu.ops.elementwise import isinf, maximum, minimum, where
 from tinygrad_edu.ops.helpers import (_contiguous_copy, _in_place_by_number, _k, _kept_shape,
                                       _reduce_dims, _require_float, ones, reduce_forward, zeros,
                                       zeros_like)
 from tinygrad_edu.ops.joining import cat
-from tinygrad_edu.vector import Function, Tensor, _grad_enabled, _wrap_dim, bool_, int64
+from tinygrad_edu.vector import Tensor, _wrap_dim, bool_, int64
 
 
 def _expand_grad(grad: Tensor, shape: tuple, dims: tuple, keepdim: bool) -> Tensor:

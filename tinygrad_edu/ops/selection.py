@@ -10,6 +10,8 @@ import builtins
 import numpy as np
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
 from tinygrad_edu.ops.elementwise import MaskedFill, where
 from tinygrad_edu.ops.helpers import (_cast, _contiguous_copy, _k, _operand, _same_device,
                                       binary_forward, broadcast_shapes, full, reduce_forward,
@@ -17,7 +19,7 @@ from tinygrad_edu.ops.helpers import (_cast, _contiguous_copy, _k, _operand, _sa
 from tinygrad_edu.ops.joining import stack
 from tinygrad_edu.ops.reduce import _return_type, return_types_kthvalue, return_types_median
 from tinygrad_edu.ops.views import Slice
-from tinygrad_edu.vector import Function, Tensor, _grad_enabled, _wrap_dim, bool_, int64
+from tinygrad_edu.vector import Tensor, _wrap_dim, bool_, int64
 
 
 class Gather(Function):

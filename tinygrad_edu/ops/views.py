@@ -14,11 +14,13 @@ from typing import Sequence
 import numpy as np
 
 from tinygrad_edu import vector as V
+from tinygrad_edu.autograd.function import Function
+from tinygrad_edu.autograd.grad_mode import _grad_enabled
+from tinygrad_edu.autograd.views import AsStrided
 from tinygrad_edu.ops.elementwise import where
 from tinygrad_edu.ops.helpers import (_broadcast_strides, _contiguous_copy, _k, arange,
                                       broadcast_shapes, sum_to_shape, zeros)
-from tinygrad_edu.vector import AsStrided
-from tinygrad_edu.vector import Function, Tensor, _grad_enabled, _wrap_dim, bool_, kernels
+from tinygrad_edu.vector import Tensor, _wrap_dim, bool_, kernels
 
 
 def _view_strides(t: Tensor, shape: tuple) -> tuple | None:

@@ -12,8 +12,10 @@ import warnings
 from collections import defaultdict
 from typing import Any, Callable
 
+from tinygrad_edu.autograd.engine import _zero_grads
+from tinygrad_edu.autograd.grad_mode import no_grad
+from tinygrad_edu.vector import Tensor
 import tinygrad_edu as _torch
-from tinygrad_edu.vector import Tensor, _zero_grads, no_grad
 
 
 class _RequiredParameter:
