@@ -1,21 +1,9 @@
 """`Function`: a differentiable op as a forward and a backward (book ch. 5, seed 003 §8.3), and
 how applying one records a node.
 
-    class Exp(Function):
-        @staticmethod
-        def forward(ctx, x):
-            y = x.exp()
-            ctx.save_for_backward(y)
-            return y
-
-        @staticmethod
-        def backward(ctx, grad):          # d exp(x)/dx = exp(x)
-            y, = ctx.saved_tensors
-            return grad * y
-
-Applying one to tensors that require gradients makes a node (its class is the Function's
-`<Name>Backward`, which is also the `ctx` forward and backward share), links it to the inputs'
-nodes and makes it the outputs' `grad_fn`.
+Applying a Function to tensors that require gradients makes a node (its class is the
+Function's `<Name>Backward`, which is also the `ctx` that forward and backward share), links it
+to the inputs' nodes and makes it the outputs' `grad_fn`. Function's docstring shows one.
 """
 from __future__ import annotations
 
