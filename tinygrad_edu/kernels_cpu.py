@@ -851,6 +851,13 @@ def _check_same_shape(out: np.ndarray, *inputs: np.ndarray) -> None:
 empty = np.empty
 
 
+def check_later(passed: np.ndarray, report) -> None:
+    """If the 0-d bool `passed` is False, call report() (which raises). The CPU reads it at once:
+    there is no device to wait for (kernels_cuda's reads it at the next synchronisation)."""
+    if not passed[()]:
+        report()
+
+
 def from_numpy(a: np.ndarray) -> np.ndarray:
     """The array on this device: on the CPU, `a` itself."""
     return a

@@ -38,13 +38,9 @@ def scalar_name(t: Tensor) -> str:
 
 def check_on_its_device(passed: Tensor, report) -> None:
     """A check computed where the data lives, as the 0-d bool `passed`; if it is False,
-    report() raises the error. On the CPU the answer is read at once; on CUDA it is read at the
-    next wait for the device (kernels_cuda.check_later), so the check costs no transfer."""
-    if passed.device.type == "cpu":
-        if not passed.item():
-            report()
-    else:
-        passed._storage._kernels.check_later(passed._view(), report)
+    report() raises the error: when the device's primitive `check_later` reads the answer (the
+    CPU at once; CUDA at the next wait for the device, so the check costs no transfer)."""
+    passed._storage._kernels.check_later(passed._view(), report)
 
 
 # ------------------------------------------------------------------------ class-index targets

@@ -296,8 +296,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: bool = False):
     """The indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim."""
     idx = _k(input).nonzero(input._view())
-    out = V._from_array(idx, int64, input.device) if input.device.type == "cpu" else \
-        V._from_array(idx, int64, input.device)
+    out = V._from_array(idx, int64, input.device)
     if as_tuple:
         if input.dim() == 0:
             return (zeros(builtins.int(builtins.bool(input.item())), dtype=int64),)

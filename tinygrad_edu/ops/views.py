@@ -593,6 +593,5 @@ def to(self: Tensor, *args, **kwargs) -> Tensor:
 
 
 def to_copy(x: Tensor, dt: V.dtype, dev: V.device) -> Tensor:
-    if dev.type == "cuda":
-        kernels(dev)  # raises a clear error when CUDA is unavailable
+    kernels(dev)  # (raises a clear error when the device is unavailable)
     return ToCopy.apply(x, dt, dev)
