@@ -481,6 +481,9 @@ class Tensor:
     # tensor would otherwise pay for them.
     _grad_acc = _hooks = _post_accumulate_hooks = None
     _retains_grad = False
+    # ("Unbind", i) on the outputs of ops that return several views (and on views of them):
+    # they may not be written in place while gradients are recorded (ops/inplace.py)
+    _multi_output_of = None
     __array_priority__ = 1000  # numpy defers to our operators: ndarray * Tensor -> Tensor
 
     def __new__(cls, *args, **kwargs):
@@ -516,7 +519,7 @@ class Tensor:
         t._version = self._version
         t._base = self if self._base is None else self._base
         t._view_version = self._version[0]
-        if "_multi_output_of" in self.__dict__:  # a view of unbind's output is one too
+        if self._multi_output_of is not None:  # a view of unbind's output is one too
             t._multi_output_of = self._multi_output_of
         return t
 

@@ -24,7 +24,7 @@ def _refresh_view(view: Tensor) -> None:
     view._view_version = view._version[0]
     if view._grad_fn is None and not base.requires_grad:
         return  # no history on either side: nothing to regenerate
-    creator = view.__dict__.get("_multi_output_of")
+    creator = view._multi_output_of
     if creator is not None:
         name, nr = creator
         raise RuntimeError(

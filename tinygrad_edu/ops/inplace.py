@@ -157,7 +157,7 @@ def _check_multi_output_view(view: Tensor) -> None:
     """Views made by one op that returns several (unbind, split, chunk) may not be written in
     place while gradients are recorded: one node makes them all, so the history of one cannot
     be rewritten alone (PyTorch refuses it too)."""
-    creator = view.__dict__.get("_multi_output_of")
+    creator = view._multi_output_of
     if creator is not None:
         name, nr = creator
         raise RuntimeError(f"Output {nr} of {name} is a view and is being modified inplace. This "
