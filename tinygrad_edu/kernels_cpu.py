@@ -11,8 +11,12 @@ primitive picks the cheapest loop that fits the arrays' layout:
                  the innermost dimension is specialised for the usual stride patterns;
     parallel     the strided loop with `prange`, for arrays of PARALLEL_MIN (2^20) elements up.
 
+The interface these functions implement, with each one's contract, is primitives.py (the op
+names UNARY_OPS, ... live there, once).
+
 How an op gets its kernels. The math of every op is written once, one line each, in the
-tables UNARY_MATH and BINARY_MATH (what one output element is). A factory (`_unary_kernels(op)`,
+tables of elementwise_math.py (what one output element is), shared with the CUDA kernels and
+compiled here with the CPU's library (speedups.exp for float32 exp, numpy's floor, ...). A factory (`_unary_kernels(op)`,
 ...) writes the loops with the op's integer code captured from its closure; Numba treats that
 integer as a compile-time constant and inlines that op's line into the loop, so the loop it
 compiles is the one you would write by hand for that op (it vectorizes to SIMD as well as
@@ -43,7 +47,16 @@ from numba import njit, prange, types
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
-from tinygrad_edu import speedups
+from tinygrad_edu import elementwise_math, speedups
+from tinygrad_edu.elementwise_math import ByKind
+# the interface this module implements: the op names, and the argument checks that need no device
+from tinygrad_edu.primitives import (ARGREDUCE_OPS, BINARY_OPS, REDUCE_OPS, UNARY_OPS,
+                                     check_same_shape as _check_same_shape, unknown_op)
+from tinygrad_edu.primitives import accumulator_dtype as _accumulator_dtype
+from tinygrad_edu.primitives import arange_dtype as _arange_dtype
+from tinygrad_edu.primitives import check_floats as _check_floats
+from tinygrad_edu.primitives import check_windows as _check_windows
+from tinygrad_edu.primitives import im2col_geometry as _im2col_shape
 
 
 if numba.config.DISABLE_JIT:
@@ -76,8 +89,6 @@ PARALLEL_MIN = 1 << 20
 # a thread takes, so that even a single long row (a 1-D array) is shared between threads.
 CHUNK = 8192
 
-ARGREDUCE_OPS = ("argmax", "argmin")
-
 # Compiler settings shared by the kernels.
 #   error_model="numpy": division by zero gives inf/nan (and 0 for integers) instead of raising,
 #     which also lets integer and float division loops vectorize.
@@ -90,45 +101,13 @@ _REDUCTION = dict(cache=True, error_model="numpy", fastmath={"reassoc"})
 _PLAIN = dict(cache=True, error_model="numpy")
 
 
-def _code(op: str, codes: dict, kind: str) -> int:
-    try:
-        return codes[op]
-    except (KeyError, TypeError):
-        names = ", ".join(name for name in codes if not name.startswith("_"))
-        raise ValueError(f"unknown {kind} op {op!r}; expected one of: {names}") from None
-
-
-# ----------------------------------------------------------------- compile-time type dispatch
-# A few ops need different code for floats and for integers (`floor` of an int is the int
-# itself; integer `//` must avoid dividing by zero). `_by_type` makes a function that kernels
-# call like any other; Numba chooses the body from the argument types when it compiles.
-
-
-def _pick(t, for_float, for_int):
-    return for_float if isinstance(t, types.Float) else for_int
-
-
-def _by_type(for_float, for_int):
-    """f(x) that runs for_float on floats and for_int on integers and bools."""
-    def dispatch(x):
-        impl = for_float if isinstance(x, (float, np.floating)) else for_int
-        return impl(x)
-
-    @overload(dispatch, inline="always")
-    def _select(x):
-        return _pick(x, for_float, for_int)
-    return dispatch
-
-
-def _by_type2(for_float, for_int):
-    """f(a, b) that runs for_float on floats and for_int on integers and bools."""
-    def dispatch(a, b):
-        return (for_float if isinstance(a, (float, np.floating)) else for_int)(a, b)
-
-    @overload(dispatch, inline="always")
-    def _select(a, b):
-        return _pick(a, for_float, for_int)
-    return dispatch
+# ------------------------------------------------------------------------ the math of every op
+# What one element of the output is lives in elementwise_math.py, written once for both
+# devices. Compiled here with the CPU's own library: the float32 exp of speedups.py; numpy's
+# floor, ceil, trunc, fmod, copysign and rint (round half to even in one instruction, where
+# the GPU computes it by hand); Python's math for the rest, which Numba compiles to the C
+# library's IEEE functions. Ops whose math differs for floats and integers (ByKind) become a
+# `_by_type` function, whose body Numba chooses from the argument types while it compiles.
 
 
 def _zero_like(x):
@@ -142,208 +121,75 @@ def _zero_like_typed(x):
     return lambda x: zero
 
 
-# Constants typed float32: combined with a float32 they keep the math in float32 (fast SIMD),
-# combined with a float64 they widen exactly (all are exact binary fractions).
-_ZERO, _HALF, _ONE = np.float32(0.0), np.float32(0.5), np.float32(1.0)
-_SQRT1_2 = 0.7071067811865476         # 1/sqrt(2)
-_INV_SQRT_2PI = 0.3989422804014327    # 1/sqrt(2*pi)
-
-# ----------------------------------------------------------------------- per-type scalar math
+def _pick(t, entry: ByKind):
+    if isinstance(t, types.Float):
+        return entry.for_kind("f")
+    return entry.for_kind("b" if isinstance(t, types.Boolean) else "i")
 
 
-def _floor_divide_float(a, b):
-    """floor(a / b) as PyTorch computes it (via fmod, exact even when a / b rounds)."""
-    if b == 0:
-        return a / b                      # inf, -inf or nan, as IEEE division
-    mod = np.fmod(a, b)
-    div = (a - mod) / b
-    if mod != 0 and (b < 0) != (mod < 0):
-        div -= _ONE
-    if div == 0:
-        return np.copysign(_ZERO, a / b)  # keep the sign of the zero
-    floordiv = np.floor(div)
-    if div - floordiv > _HALF:
-        floordiv += _ONE
-    return floordiv
+def _python_kind(x) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return "b"
+    return "f" if isinstance(x, (float, np.floating)) else "i"
 
 
-def _floor_divide_int(a, b):
-    """a // b rounded toward -inf. b == 0 gives 0 (PyTorch raises; the tensor layer checks);
-    b == -1 is negation, so the most negative integer wraps instead of trapping the CPU."""
-    if b == 0:
-        return 0
-    if b == -1:
-        return -a
-    return a // b
+def _by_type(entry: ByKind):
+    """f(x) that runs entry.float on floats, entry.int on integers, entry.bool on bools."""
+    def dispatch(x):
+        return entry.for_kind(_python_kind(x))(x)
+
+    @overload(dispatch, inline="always")
+    def _select(x):
+        return _pick(x, entry)
+    dispatch.by_type = True
+    return dispatch
 
 
-def _remainder_float(a, b):
-    """a - b * floor(a / b), computed as PyTorch does: fmod, then move into b's sign."""
-    mod = np.fmod(a, b)
-    if mod != 0 and (b < 0) != (mod < 0):
-        mod += b
-    return mod
+def _by_type2(entry: ByKind):
+    """f(a, b) that runs entry.float, entry.int or entry.bool by the type of a."""
+    def dispatch(a, b):
+        return entry.for_kind(_python_kind(a))(a, b)
+
+    @overload(dispatch, inline="always")
+    def _select(a, b):
+        return _pick(a, entry)
+    dispatch.by_type = True
+    return dispatch
 
 
-def _remainder_int(a, b):
-    """a mod b with the sign of b (Python's %); 0 for b == 0 and b == -1 (see floor_divide)."""
-    if b == 0 or b == -1:
-        return 0
-    return a % b
+_MATH = elementwise_math.compiled_for(
+    dict(exp=speedups.exp, expm1=math.expm1, log=math.log, log2=math.log2, log1p=math.log1p,
+         sqrt=math.sqrt, sin=math.sin, cos=math.cos, tan=math.tan, tanh=math.tanh,
+         atan2=math.atan2, erf=math.erf, floor=np.floor, ceil=np.ceil, trunc=np.trunc,
+         fmod=np.fmod, copysign=np.copysign, round_half_even=np.rint, zero_like=_zero_like),
+    compile=njit(inline="always"))
 
 
-def _pow_float(a, b):
-    return a ** b
+def _for_cpu(entry, by_type):
+    return by_type(entry) if isinstance(entry, ByKind) else entry
 
 
-def _pow_int(a, b):
-    """a ** b by repeated squaring; wraps around like PyTorch. A negative b (a tensor exponent:
-    the tensor layer refuses a negative number) gives what the exact power truncates to, as
-    PyTorch's integer pow: 1 ** b = 1, (-1) ** b = +-1, anything else 0."""
-    if b < 0:
-        if a == 1:
-            return 1
-        if a == -1:
-            return -1 if b & 1 else 1
-        return 0
-    result = 1
-    while b > 0:
-        if b & 1:
-            result *= a
-        a *= a
-        b >>= 1
-    return result
-
-
-def _identity(x):
-    return x
-
-
-_floor_divide = _by_type2(_floor_divide_float, _floor_divide_int)
-_remainder = _by_type2(_remainder_float, _remainder_int)
-_pow = _by_type2(_pow_float, _pow_int)
-# Rounding an integer changes nothing (and must not go through float64, which loses digits).
-_floor = _by_type(lambda x: np.floor(x), _identity)
-_ceil = _by_type(lambda x: np.ceil(x), _identity)
-_round = _by_type(lambda x: np.rint(x), _identity)     # rint: half to even, like torch.round
-_trunc = _by_type(lambda x: np.trunc(x), _identity)
-
-
-@njit(inline="always")
-def _sigmoid(x):
-    """1 / (1 + e^-x) without overflow: with z = e^-|x| <= 1, sigmoid is 1/(1+z) for x >= 0
-    and z/(1+z) for x < 0."""
-    z = speedups.exp(-abs(x))
-    s = _ONE / (_ONE + z)
-    return s if x >= 0 else z * s
-
-
-@njit(inline="always")
-def _gelu(x):
-    """x * Phi(x) with Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2))."""
-    return _HALF * x * (_ONE + math.erf(x * _SQRT1_2))
-
-
-@njit(inline="always")
-def _gelu_backward(grad, x):
-    """grad * dgelu/dx = grad * (Phi(x) + x phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi)."""
-    cdf = _HALF * (_ONE + math.erf(x * _SQRT1_2))
-    pdf = _INV_SQRT_2PI * math.exp(-0.5 * x * x)
-    return grad * (cdf + x * pdf)
-
-
-# -------------------------------------------------------------------- the math of every op
-# What one element of the output is, one line per op. Every kernel is a loop around one of these.
-# `a` and `b` have one dtype; with float32 data the constants above keep the math in float32.
-
-UNARY_MATH = {
-    "neg": lambda x: -x,
-    "abs": lambda x: abs(x),
-    "sign": lambda x: (x > 0) - (x < 0),           # -1, 0 or 1; sign(nan) = 0 as in PyTorch
-    "exp": lambda x: speedups.exp(x),          # math.exp; float32 by speedups.exp_float32
-    "log": lambda x: math.log(x),
-    "log2": lambda x: math.log2(x),
-    "log1p": lambda x: math.log1p(x),
-    "expm1": lambda x: math.expm1(x),
-    "sqrt": lambda x: math.sqrt(x),
-    "rsqrt": lambda x: _ONE / math.sqrt(x),
-    "square": lambda x: x * x,
-    "reciprocal": lambda x: _ONE / x,
-    "sin": lambda x: math.sin(x),
-    "cos": lambda x: math.cos(x),
-    "tan": lambda x: math.tan(x),
-    "tanh": lambda x: math.tanh(x),
-    "sigmoid": lambda x: _sigmoid(x),
-    "relu": lambda x: _zero_like(x) if x < 0 else x,    # NaN is not < 0: relu(nan) = nan
-    "gelu": lambda x: _gelu(x),
-    "erf": lambda x: math.erf(x),
-    "floor": lambda x: _floor(x),
-    "ceil": lambda x: _ceil(x),
-    "round": lambda x: _round(x),
-    "trunc": lambda x: _trunc(x),
-    "logical_not": lambda x: x == 0,
-    "bitwise_not": lambda x: ~x,                   # on bools Numba's ~ is `not`, as in PyTorch
-    "isnan": lambda x: x != x,
-    "isinf": lambda x: (x == np.inf) | (x == -np.inf),
-    # the two conversions behind copy(): the value itself (the store converts it), and
-    # float -> int64 first, so that a float stored into uint8 or int8 truncates and then wraps
-    # (PyTorch: -1.0 -> 255) instead of meeting an undefined float-to-unsigned conversion
-    "_identity": lambda x: x,
-    "_to_int": lambda x: np.int64(x),
-}
-
-BINARY_MATH = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "floor_divide": lambda a, b: _floor_divide(a, b),
-    "remainder": lambda a, b: _remainder(a, b),
-    "pow": lambda a, b: _pow(a, b),
-    "maximum": lambda a, b: a if (a > b) | (a != a) else b,     # a NaN on either side wins
-    "minimum": lambda a, b: a if (a < b) | (a != a) else b,
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
-    "logical_and": lambda a, b: (a != 0) & (b != 0),
-    "logical_or": lambda a, b: (a != 0) | (b != 0),
-    "logical_xor": lambda a, b: (a != 0) != (b != 0),
-    "bitwise_and": lambda a, b: a & b,
-    "bitwise_or": lambda a, b: a | b,
-    "bitwise_xor": lambda a, b: a ^ b,
-    "atan2": lambda a, b: math.atan2(a, b),
-    # derivatives for backward passes; a is the incoming gradient. relu_backward(grad, x) is
-    # PyTorch's threshold_backward: 0 where x <= 0, so a NaN input passes the gradient on
-    "relu_backward": lambda grad, x: _zero_like(grad) if x <= 0 else grad,
-    "tanh_backward": lambda grad, y: grad * (_ONE - y * y),        # y = tanh(x)
-    "sigmoid_backward": lambda grad, y: grad * (_ONE - y) * y,     # y = sigmoid(x)
-    "gelu_backward": lambda grad, x: _gelu_backward(grad, x),
-}
-
-UNARY_OPS = tuple(name for name in UNARY_MATH if not name.startswith("_"))
-BINARY_OPS = tuple(BINARY_MATH)
+UNARY_MATH = {op: _for_cpu(fn, _by_type) for op, fn in _MATH.UNARY_MATH.items()}
+BINARY_MATH = {op: _for_cpu(fn, _by_type2) for op, fn in _MATH.BINARY_MATH.items()}
 _UNARY_CODES = {name: code for code, name in enumerate(UNARY_MATH)}
 _BINARY_CODES = {name: code for code, name in enumerate(BINARY_MATH)}
 _UNARY_FUNCTIONS = tuple(UNARY_MATH.values())
 _BINARY_FUNCTIONS = tuple(BINARY_MATH.values())
 
 
+def _reduce_init(identity):
+    """The starting accumulator, given the first element: the identity, or that element.
+    Sum and prod start from an int, which Numba widens to int64 for integer and bool data
+    and to float64 for float data: float32 sums accumulate in float64."""
+    if identity is None:
+        return lambda first: first
+    return lambda first: identity
+
+
 # For each reduction: the accumulator before any element (given the first one), and the
-# accumulator after one more element x. Sum and prod start from a literal int, which Numba
-# widens to int64 for integer and bool data and to float64 for float data: float32 sums
-# accumulate in float64.
-REDUCE_MATH = {
-    "sum": (lambda first: 0, lambda acc, x: acc + x),
-    "prod": (lambda first: 1, lambda acc, x: acc * x),
-    "max": (lambda first: first, lambda acc, x: x if (x > acc) | (x != x) else acc),  # NaN wins
-    "min": (lambda first: first, lambda acc, x: x if (x < acc) | (x != x) else acc),
-    "any": (lambda first: False, lambda acc, x: acc | (x != 0)),
-    "all": (lambda first: True, lambda acc, x: acc & (x != 0)),
-}
-REDUCE_OPS = tuple(REDUCE_MATH)
+# accumulator after one more element x (elementwise_math.REDUCE_MATH).
+REDUCE_MATH = {op: (_reduce_init(identity), combine)
+               for op, (identity, combine) in _MATH.REDUCE_MATH.items()}
 _REDUCE_CODES = {name: code for code, name in enumerate(REDUCE_MATH)}
 _REDUCE_INITS = tuple(init for init, _ in REDUCE_MATH.values())
 _REDUCE_COMBINES = tuple(combine for _, combine in REDUCE_MATH.values())
@@ -381,7 +227,10 @@ _INLINED: dict = {}
 
 
 def _inlined(function):
-    """`function` compiled for inlining into kernels (made once, on first use)."""
+    """`function` compiled for inlining into kernels (made once, on first use); a `_by_type`
+    function is called as it is (its overload is inlined)."""
+    if getattr(function, "by_type", False):
+        return function
     jitted = _INLINED.get(function)
     if jitted is None:
         jitted = _INLINED[function] = njit(inline="always")(function)
@@ -686,6 +535,15 @@ def _reduce_kernels(op: int) -> _Kernels:
     return _Kernels(rows=rows, cols=cols, strided=strided, strided_parallel=strided_parallel)
 
 
+def _code(op: str, codes: dict, kind: str, names: tuple) -> int:
+    """The integer code of op (its position in the math table; the private copy ops such as
+    "_to_int" have one too), or the interface's error for an unknown name."""
+    code = codes.get(op) if isinstance(op, str) else None
+    if code is None:
+        raise unknown_op(kind, op, names)
+    return code
+
+
 _UNARY_KERNELS: dict = {}
 _BINARY_KERNELS: dict = {}
 _REDUCE_KERNELS: dict = {}
@@ -694,21 +552,23 @@ _REDUCE_KERNELS: dict = {}
 def _unary_for(op: str) -> _Kernels:
     kernels = _UNARY_KERNELS.get(op)
     if kernels is None:
-        kernels = _UNARY_KERNELS[op] = _unary_kernels(_code(op, _UNARY_CODES, "unary"))
+        kernels = _UNARY_KERNELS[op] = _unary_kernels(_code(op, _UNARY_CODES, "unary", UNARY_OPS))
     return kernels
 
 
 def _binary_for(op: str) -> _Kernels:
     kernels = _BINARY_KERNELS.get(op)
     if kernels is None:
-        kernels = _BINARY_KERNELS[op] = _binary_kernels(_code(op, _BINARY_CODES, "binary"))
+        kernels = _BINARY_KERNELS[op] = _binary_kernels(_code(op, _BINARY_CODES, "binary",
+                                                              BINARY_OPS))
     return kernels
 
 
 def _reduce_for(op: str) -> _Kernels:
     kernels = _REDUCE_KERNELS.get(op)
     if kernels is None:
-        kernels = _REDUCE_KERNELS[op] = _reduce_kernels(_code(op, _REDUCE_CODES, "reduce"))
+        kernels = _REDUCE_KERNELS[op] = _reduce_kernels(_code(op, _REDUCE_CODES, "reduce",
+                                                              REDUCE_OPS))
     return kernels
 
 
@@ -834,13 +694,6 @@ def _run_strided_binary(kernels: _Kernels, a: np.ndarray, b: np.ndarray,
         kernel = kernels.strided if out.size < PARALLEL_MIN else kernels.strided_parallel
         kernel(_buffer(a, recipe_a), _buffer(b, recipe_b), _buffer(out, recipe_out), meta)
     return out
-
-
-def _check_same_shape(out: np.ndarray, *inputs: np.ndarray) -> None:
-    for a in inputs:
-        if a.shape != out.shape:
-            raise ValueError(f"elementwise primitives need equal shapes (broadcast with stride-0 "
-                             f"views first), got {a.shape} and out {out.shape}")
 
 
 # ------------------------------------------------------------------------------------- memory
@@ -982,13 +835,6 @@ def where(cond: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np
 # --------------------------------------------------------------------------------- reductions
 
 
-def _accumulator_dtype(op: str, dtype: np.dtype) -> np.dtype:
-    """Sums and products of floats run in float64, of integers and bools in int64."""
-    if op in ("sum", "prod"):
-        return np.dtype(np.float64 if dtype.kind == "f" else np.int64)
-    return np.dtype(np.bool_) if op in ("any", "all") else dtype
-
-
 @functools.lru_cache(maxsize=1024)
 def _reduce_meta(shape: tuple, x_strides: tuple, x_itemsize: int, out_strides: tuple,
                  out_itemsize: int) -> tuple:
@@ -1069,7 +915,7 @@ def _argreduce_kernel(x, out, meta, want_max):
 def argreduce(op: str, x: np.ndarray, axis: int, out: np.ndarray) -> np.ndarray:
     """out (int64, `axis` of size 1) = argmax or argmin of x along `axis`."""
     if op not in ARGREDUCE_OPS:
-        raise ValueError(f"unknown argreduce op {op!r}; expected one of: argmax, argmin")
+        raise unknown_op("argreduce", op, ARGREDUCE_OPS)
     if out.size == 0:
         return out
     if x.shape[axis] == 0:
@@ -1407,13 +1253,6 @@ def _arange_kernel(out, start, step):
     numbers are numpy's (start + arange(n) * step, two roundings)."""
     for i in range(out.size):
         out[i] = start + i * step
-
-
-def _arange_dtype(out: np.ndarray, start, step) -> np.dtype:
-    """arange computes in float64 for a float array or a float start or step, else in int64
-    (as `start + numpy.arange(n) * step` does for those types)."""
-    exact = isinstance(start, (int, np.integer)) and isinstance(step, (int, np.integer))
-    return np.dtype(np.int64 if exact and out.dtype.kind != "f" else np.float64)
 
 
 def arange(out: np.ndarray, start, step) -> np.ndarray:
@@ -1899,14 +1738,6 @@ def _copy_back(target: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _check_floats(name: str, *arrays: np.ndarray) -> None:
-    """One float dtype for all (float32 or float64): the kernels are compiled for no other."""
-    dtypes = {a.dtype for a in arrays}
-    if len(dtypes) != 1 or dtypes.pop() not in (np.float32, np.float64):
-        raise ValueError(f"{name}: expected float32 or float64 arrays of one dtype, got "
-                         f"{', '.join(str(a.dtype) for a in arrays)}")
-
-
 def im2col(x: np.ndarray, kernel_size, stride, padding, dilation, cols: np.ndarray,
            out_size=None) -> np.ndarray:
     """cols (N, C*kh*kw, OH*OW) = the receptive fields of x (N, C, H, W) as columns:
@@ -1936,32 +1767,6 @@ def col2im(cols: np.ndarray, kernel_size, stride, padding, dilation, out: np.nda
     target = _into(out)
     _col2im_kernel(cols.reshape(shape6), target, *params)
     return _copy_back(target, out)
-
-
-def _im2col_shape(x_shape, cols_shape, kernel_size, stride, padding, dilation, out_size):
-    """The 6-D view (N, C, kh, kw, OH, OW) of cols and the kernel's integer parameters, after
-    checking that they agree with x's shape."""
-    if len(x_shape) != 4:
-        raise ValueError(f"im2col/col2im: expected a 4-D (N, C, H, W) array, got shape "
-                         f"{tuple(x_shape)}")
-    n, c, height, width = x_shape
-    kh, kw = (int(k) for k in kernel_size)
-    sh, sw = (int(s) for s in stride)
-    pt, pl = (int(p) for p in padding)
-    dh, dw = (int(d) for d in dilation)
-    if min(kh, kw, sh, sw, dh, dw) < 1 or min(pt, pl) < 0:
-        raise ValueError(f"im2col/col2im: invalid kernel_size={tuple(kernel_size)}, "
-                         f"stride={tuple(stride)}, padding={tuple(padding)} or "
-                         f"dilation={tuple(dilation)}")
-    if out_size is None:  # symmetric padding
-        out_size = ((height + 2 * pt - dh * (kh - 1) - 1) // sh + 1,
-                    (width + 2 * pl - dw * (kw - 1) - 1) // sw + 1)
-    out_h, out_w = (int(o) for o in out_size)
-    if tuple(cols_shape) != (n, c * kh * kw, out_h * out_w) or min(out_h, out_w) < 0:
-        raise ValueError(f"im2col/col2im: cols of shape {tuple(cols_shape)} does not fit an "
-                         f"input of shape {tuple(x_shape)}, a {kh}x{kw} kernel and an "
-                         f"output of {out_h}x{out_w}")
-    return (n, c, kh, kw, out_h, out_w), (sh, sw, pt, pl, dh, dw)
 
 
 # --------------------------------------------------------------------------------- pooling
@@ -2044,27 +1849,6 @@ def _avg_pool_backward_kernel(grad, rows, cols, out):
                     for h in range(rows[oh, 0], rows[oh, 1]):
                         for w in range(cols[ow, 0], cols[ow, 1]):
                             out[n, c, h, _index(w)] += share
-
-
-def _check_windows(name: str, x_shape, out_shape, rows: np.ndarray, cols: np.ndarray,
-                   entries: int) -> None:
-    """The pooling kernels trust their tables: check them. rows must be int64 (OH, entries)
-    with 0 <= first and stop <= H, so that range(first, stop, step) stays inside the input
-    (it is empty when first >= stop); likewise cols for W; a divisor entry must not be 0. x
-    and out must be (N, C, H, W) and (N, C, OH, OW)."""
-    if len(x_shape) != 4 or len(out_shape) != 4 or tuple(x_shape[:2]) != tuple(out_shape[:2]):
-        raise ValueError(f"{name}: expected (N, C, H, W) input and (N, C, OH, OW) output, got "
-                         f"{tuple(x_shape)} and {tuple(out_shape)}")
-    for table, n_out, size, what in ((rows, out_shape[2], x_shape[2], "rows"),
-                                     (cols, out_shape[3], x_shape[3], "cols")):
-        if not isinstance(table, np.ndarray) or table.dtype != np.int64 \
-                or table.shape != (n_out, entries) or not table.flags.c_contiguous:
-            raise ValueError(f"{name}: {what} must be a C-contiguous int64 array of shape "
-                             f"({n_out}, {entries})")
-        if n_out and (table[:, 0].min() < 0 or table[:, 1].max() > size):
-            raise ValueError(f"{name}: the {what} windows must lie within [0, {size})")
-        if n_out and entries == 3 and (table[:, 2] == 0).any():
-            raise ValueError(f"{name}: a divisor of 0 in {what}")
 
 
 def max_pool2d(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, dilation, out: np.ndarray,

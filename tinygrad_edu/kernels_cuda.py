@@ -1,7 +1,8 @@
 """The CUDA primitives: numba.cuda kernels behind every tensor operation on device "cuda".
 
-This module implements the same primitives as `kernels_cpu.py` (docs/primitives.md) for an NVIDIA
-GPU. The tensor layer checks shapes, dtypes and index ranges, then calls these functions with
+This module implements the same primitives as `kernels_cpu.py` (the interface: primitives.py,
+docs/primitives.md) for an NVIDIA GPU, and compiles the same scalar math (elementwise_math.py)
+as device functions. The tensor layer checks shapes, dtypes and index ranges, then calls these functions with
 arrays of this device; every kernel is written for a real GPU:
 
     elementwise   grid-stride loops: each thread handles elements i, i + gridsize, ...; a plain
@@ -56,10 +57,17 @@ import math
 import numpy as np
 from numba import cuda
 
-# argument checks that read only shapes, dtypes and host tables: the same as on the CPU
-from tinygrad_edu.kernels_cpu import (_accumulator_dtype, _arange_dtype, _check_floats,
-                                      _check_windows, _im2col_shape)
+from tinygrad_edu import elementwise_math
+from tinygrad_edu.elementwise_math import ByKind
 from tinygrad_edu.kernels_cpu import _collapse as _collapse_lists
+# the interface this module implements: the op names, and the argument checks that need no device
+from tinygrad_edu.primitives import (ARGREDUCE_OPS, BINARY_OPS, REDUCE_OPS, UNARY_OPS,
+                                     check_same_shape as _check_same_shape, unknown_op)
+from tinygrad_edu.primitives import accumulator_dtype as _accumulator_dtype
+from tinygrad_edu.primitives import arange_dtype as _arange_dtype
+from tinygrad_edu.primitives import check_floats as _check_floats
+from tinygrad_edu.primitives import check_windows as _check_windows
+from tinygrad_edu.primitives import im2col_geometry as _im2col_shape
 
 if not cuda.is_available():
     raise RuntimeError(
@@ -359,185 +367,31 @@ _SQRT1_2 = np.float64(0.7071067811865476)         # 1/sqrt(2)
 _INV_SQRT_2PI = np.float64(0.3989422804014327)    # 1/sqrt(2*pi)
 
 
-@cuda.jit(device=True)
-def _round_half_even(x):
-    """x rounded to the nearest integer, ties to the even one (torch.round, numpy's rint).
-    inf and NaN come through unchanged: their frac is NaN, which fails both tests."""
-    r = _floor(x)
-    frac = x - r
-    if frac > _HALF or (frac == _HALF and _fmod(r, _TWO) != 0):
-        r += _ONE
-    return _copysign(r, x)      # -0.4 rounds to -0.0, as rint does
-
-
-@cuda.jit(device=True)
-def _floor_divide_float(a, b):
-    """floor(a / b) as PyTorch computes it (via fmod, exact even when a / b rounds)."""
-    if b == 0:
-        return a / b                      # inf, -inf or NaN, as IEEE division
-    mod = _fmod(a, b)
-    div = (a - mod) / b
-    if mod != 0 and (b < 0) != (mod < 0):
-        div -= _ONE
-    if div == 0:
-        return _copysign(_ZERO, a / b)
-    floordiv = _floor(div)
-    if div - floordiv > _HALF:
-        floordiv += _ONE
-    return floordiv
-
-
-@cuda.jit(device=True)
-def _floor_divide_int(a, b):
-    """a // b rounded toward -inf; 0 for b == 0 (the tensor layer refuses it first)."""
-    if b == 0:
-        return 0
-    if b == -1:
-        return -a
-    return a // b
-
-
-@cuda.jit(device=True)
-def _remainder_float(a, b):
-    """a - b * floor(a / b): fmod, then moved into b's sign (Python's and PyTorch's %)."""
-    mod = _fmod(a, b)
-    if mod != 0 and (b < 0) != (mod < 0):
-        mod += b
-    return mod
-
-
-@cuda.jit(device=True)
-def _remainder_int(a, b):
-    if b == 0 or b == -1:
-        return 0
-    return a % b
-
-
-@cuda.jit(device=True)
-def _pow_int(a, b):
-    """a ** b by repeated squaring (wraps around like PyTorch). A negative b gives what the
-    exact power truncates to, as PyTorch's integer pow: 1 ** b = 1, (-1) ** b = +-1, else 0."""
-    if b < 0:
-        if a == 1:
-            return 1
-        if a == -1:
-            return -1 if b & 1 else 1
-        return 0
-    result = 1
-    base = a
-    while b > 0:
-        if b & 1:
-            result *= base
-        base *= base
-        b >>= 1
-    return result
-
-
-@cuda.jit(device=True)
-def _sigmoid(x):
-    """1 / (1 + e^-x) without overflow: with z = e^-|x| <= 1, 1/(1+z) or z/(1+z)."""
-    z = _exp(-abs(x))
-    s = _ONE / (_ONE + z)
-    return s if x >= 0 else z * s
-
-
-@cuda.jit(device=True)
-def _gelu(x):
-    """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt 2))."""
-    return _HALF * x * (_ONE + _erf(x * _SQRT1_2))
-
-
-@cuda.jit(device=True)
-def _gelu_backward(grad, x):
-    """grad * (Phi(x) + x phi(x)), phi(x) = e^(-x^2/2) / sqrt(2 pi)."""
-    cdf = _HALF * (_ONE + _erf(x * _SQRT1_2))
-    pdf = _INV_SQRT_2PI * _exp(-_HALF * x * x)
-    return grad * (cdf + x * pdf)
-
-
-def _by_kind(for_float, for_int, for_bool=None):
-    """An op whose code differs by the kind of its dtype (the kernel is compiled per dtype,
-    so the choice is made here in Python, once)."""
-    return {"f": for_float, "i": for_int, "b": for_bool or for_int}
-
-
 def _identity(x):
     return x
 
 
-# What one output element is, one line per op (the same table as kernels_cpu.UNARY_MATH).
-UNARY_MATH = {
-    "neg": lambda x: -x,
-    "abs": lambda x: abs(x),
-    "sign": lambda x: _ONE if x > 0 else (-_ONE if x < 0 else _ZERO),   # sign(nan) = 0
-    "exp": lambda x: _exp(x),
-    "log": lambda x: _log(x),
-    "log2": lambda x: _log2(x),
-    "log1p": lambda x: _log1p(x),
-    "expm1": lambda x: _expm1(x),
-    "sqrt": lambda x: _sqrt(x),
-    "rsqrt": lambda x: _ONE / _sqrt(x),
-    "square": lambda x: x * x,
-    "reciprocal": lambda x: _ONE / x,
-    "sin": lambda x: _sin(x),
-    "cos": lambda x: _cos(x),
-    "tan": lambda x: _tan(x),
-    "tanh": lambda x: _tanh(x),
-    "sigmoid": lambda x: _sigmoid(x),
-    "relu": lambda x: _ZERO if x < 0 else x,       # NaN is not < 0: relu(nan) = nan
-    "gelu": lambda x: _gelu(x),
-    "erf": lambda x: _erf(x),
-    # rounding an integer changes nothing (and must not go through float64, which loses digits)
-    "floor": _by_kind(lambda x: _floor(x), _identity),
-    "ceil": _by_kind(lambda x: _ceil(x), _identity),
-    "round": _by_kind(lambda x: _round_half_even(x), _identity),
-    "trunc": _by_kind(lambda x: _trunc(x), _identity),
-    "logical_not": lambda x: x == 0,
-    "bitwise_not": _by_kind(None, lambda x: ~x, lambda x: x == 0),    # on bools: not
-    "isnan": lambda x: x != x,
-    "isinf": lambda x: (x == _INF) | (x == -_INF),
-    # the conversions behind copy(): the value itself (the store converts it); float -> int64
-    # first, so that a float stored into uint8 truncates and then wraps (PyTorch: -1.0 -> 255);
-    # anything -> bool is != 0 (NaN is True)
-    "_identity": _identity,
-    "_to_int": lambda x: np.int64(x),
-    "_to_bool": lambda x: x != 0,
-}
+# What one output element is: elementwise_math.py, the same functions as on the CPU, compiled
+# here as device functions with the GPU's library (above). Two names are bound differently
+# from the CPU: `zero_like` is the float32 0 (which the store converts; there is no typed zero
+# of the input's own type on the GPU here), and the Gaussian exponent factor MINUS_HALF is
+# float32, so that gelu_backward of float32 data computes e^(-x^2/2) in float32 (the CPU: in
+# float64, as gelu's erf on both devices).
 
-BINARY_MATH = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "floor_divide": _by_kind(lambda a, b: _floor_divide_float(a, b),
-                             lambda a, b: _floor_divide_int(a, b)),
-    "remainder": _by_kind(lambda a, b: _remainder_float(a, b), lambda a, b: _remainder_int(a, b)),
-    "pow": _by_kind(lambda a, b: a ** b, lambda a, b: _pow_int(a, b)),
-    "maximum": lambda a, b: a if (a > b) | (a != a) else b,     # a NaN on either side wins
-    "minimum": lambda a, b: a if (a < b) | (a != a) else b,
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-    "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "ge": lambda a, b: a >= b,
-    "logical_and": lambda a, b: (a != 0) & (b != 0),
-    "logical_or": lambda a, b: (a != 0) | (b != 0),
-    "logical_xor": lambda a, b: (a != 0) != (b != 0),
-    "bitwise_and": lambda a, b: a & b,
-    "bitwise_or": lambda a, b: a | b,
-    "bitwise_xor": lambda a, b: a ^ b,
-    "atan2": lambda a, b: _atan2(a, b),
-    # derivatives for backward passes; the first argument is the incoming gradient
-    "relu_backward": lambda grad, x: _ZERO if x <= 0 else grad,
-    "tanh_backward": lambda grad, y: grad * (_ONE - y * y),        # y = tanh(x)
-    "sigmoid_backward": lambda grad, y: grad * (_ONE - y) * y,     # y = sigmoid(x)
-    "gelu_backward": lambda grad, x: _gelu_backward(grad, x),
-}
 
-UNARY_OPS = tuple(name for name in UNARY_MATH if not name.startswith("_"))
-BINARY_OPS = tuple(BINARY_MATH)
-ARGREDUCE_OPS = ("argmax", "argmin")
+@cuda.jit(device=True)
+def _float32_zero(x):
+    """0 as a float32 (the store converts it to the output's dtype)."""
+    return _ZERO
+
+
+_LIBRARY = dict(exp=_exp, expm1=_expm1, log=_log, log2=_log2, log1p=_log1p, sqrt=_sqrt, sin=_sin,
+                cos=_cos, tan=_tan, tanh=_tanh, atan2=_atan2, erf=_erf, floor=_floor, ceil=_ceil,
+                trunc=_trunc, fmod=_fmod, copysign=_copysign)
+_MATH = elementwise_math.compiled_for(dict(_LIBRARY, zero_like=_float32_zero, MINUS_HALF=-_HALF),
+                                      compile=cuda.jit(device=True))
+UNARY_MATH = _MATH.UNARY_MATH
+BINARY_MATH = _MATH.BINARY_MATH
 
 
 def _kind(dtype: np.dtype) -> str:
@@ -546,12 +400,10 @@ def _kind(dtype: np.dtype) -> str:
 
 def _math_of(table: dict, op: str, kind: str, what: str):
     """The device function computing `op` for data of `kind` ("f", "i" or "b")."""
-    try:
-        entry = table[op]
-    except (KeyError, TypeError):
-        names = ", ".join(name for name in table if not name.startswith("_"))
-        raise ValueError(f"unknown {what} op {op!r}; expected one of: {names}") from None
-    fn = entry[kind] if isinstance(entry, dict) else entry
+    entry = table.get(op) if isinstance(op, str) else None    # (also the private "_to_int")
+    if entry is None:
+        raise unknown_op(what, op, tuple(name for name in table if not name.startswith("_")))
+    fn = entry.for_kind(kind) if isinstance(entry, ByKind) else entry
     if fn is None:
         raise TypeError(f"{what} op {op!r} is not defined for {kind!r} data")
     return _device_function(fn)
@@ -584,12 +436,6 @@ def _collapse(shape: tuple, *strides: tuple) -> tuple:
     new_shape, new_strides = _collapse_lists(shape, list(strides))
     return tuple(new_shape), tuple(tuple(ns) for ns in new_strides)
 
-
-def _check_same_shape(out: CudaArray, *inputs: CudaArray) -> None:
-    for a in inputs:
-        if a.shape != out.shape:
-            raise ValueError(f"elementwise primitives need equal shapes (broadcast with stride-0 "
-                             f"views first), got {a.shape} and out {out.shape}")
 
 
 def _is_flat(strides: tuple) -> bool:
@@ -747,15 +593,7 @@ def where(cond: CudaArray, a: CudaArray, b: CudaArray, out: CudaArray) -> CudaAr
 # the output's first element instead — counting an element twice does not change a max), and
 # how the accumulator takes one more value. The same `combine` merges two threads' accumulators.
 
-REDUCE_MATH = {
-    "sum": (0, lambda acc, x: acc + x),
-    "prod": (1, lambda acc, x: acc * x),
-    "max": (None, lambda acc, x: x if (x > acc) | (x != x) else acc),   # NaN wins
-    "min": (None, lambda acc, x: x if (x < acc) | (x != x) else acc),
-    "any": (False, lambda acc, x: acc | (x != 0)),
-    "all": (True, lambda acc, x: acc & (x != 0)),
-}
-REDUCE_OPS = tuple(REDUCE_MATH)
+REDUCE_MATH = _MATH.REDUCE_MATH       # elementwise_math.REDUCE_MATH, for this device
 
 # Reductions of at most this many elements per output run one thread per output (a block per
 # output would leave most of its threads idle); longer ones use a block and a shared-memory tree.
@@ -849,8 +687,8 @@ def reduce(op: str, x: CudaArray, axes, out: CudaArray) -> CudaArray:
     Few outputs with many elements each (a full sum) are split: `parts` blocks per output write
     partial results, which a second launch of the same kernel combines.
     """
-    if op not in REDUCE_MATH:
-        raise ValueError(f"unknown reduce op {op!r}; expected one of: {', '.join(REDUCE_OPS)}")
+    if op not in REDUCE_OPS:
+        raise unknown_op("reduce", op, REDUCE_OPS)
     axes = tuple(axes)
     acc = _accumulator_dtype(op, x.dtype)
     if out.size == 0:
@@ -970,7 +808,7 @@ def _argreduce_block_kernel(dtype: str, threads: int):
 def argreduce(op: str, x: CudaArray, axis: int, out: CudaArray) -> CudaArray:
     """out (int64, `axis` of size 1) = argmax or argmin of x along `axis`."""
     if op not in ARGREDUCE_OPS:
-        raise ValueError(f"unknown argreduce op {op!r}; expected one of: argmax, argmin")
+        raise unknown_op("argreduce", op, ARGREDUCE_OPS)
     if out.size == 0:
         return out
     n = x.shape[axis]
@@ -1828,14 +1666,15 @@ def _sgd_kernel(p, p_off, g, g_off, buf, b_off, n, lr, momentum, dampening, weig
         p[p_off + i] -= lr * d
 
 
-def sgd_step(p, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
-             first) -> None:
+def sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+             maximize, first_step) -> None:
     """SGD with momentum: b = momentum b + (1 - dampening) g (b = g on the first step);
     p -= lr (g + momentum b if nesterov else b)."""
-    t = p.dtype.type
-    blocks, threads = _grid(p.size)
-    _launch(_sgd_kernel, blocks, threads, *_flat_args(p, grad, buf), p.size, t(lr), t(momentum),
-            t(dampening), t(weight_decay), bool(nesterov), bool(maximize), bool(first))
+    t = param.dtype.type
+    blocks, threads = _grid(param.size)
+    _launch(_sgd_kernel, blocks, threads, *_flat_args(param, grad, momentum_buffer), param.size,
+            t(lr), t(momentum), t(dampening), t(weight_decay), bool(nesterov), bool(maximize),
+            bool(first_step))
 
 
 @cuda.jit
@@ -1858,16 +1697,17 @@ def _adam_kernel(p, p_off, g, g_off, m, m_off, v, v_off, vmax, x_off, n, lr, bet
         p[p_off + i] = w - step_size * mi / (_sqrt(vi) / bias_correction2_sqrt + eps)
 
 
-def adam_step(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps, weight_decay,
-              step, amsgrad, maximize, decoupled_weight_decay) -> None:
+def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, lr, beta1, beta2, eps,
+              weight_decay, step, amsgrad, maximize, decoupled_weight_decay) -> None:
     """Adam / AdamW: m = lerp(m, g, 1 - b1), v = b2 v + (1 - b2) g^2,
     p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)."""
-    t = p.dtype.type
+    t = param.dtype.type
     step_size = lr / (1 - beta1 ** step)
     bc2_sqrt = math.sqrt(1 - beta2 ** step)
-    blocks, threads = _grid(p.size)
+    blocks, threads = _grid(param.size)
     _launch(_adam_kernel, blocks, threads,
-            *_flat_args(p, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), p.size, t(lr), t(beta1),
+            *_flat_args(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq), param.size, t(lr),
+            t(beta1),
             t(beta2), t(eps), t(weight_decay), t(step_size), t(bc2_sqrt), bool(amsgrad),
             bool(maximize), bool(decoupled_weight_decay))
 
@@ -1895,14 +1735,15 @@ def _rmsprop_kernel(p, p_off, g, g_off, sq, sq_off, ga, ga_off, buf, b_off, n, l
             p[p_off + i] -= lr * d / avg
 
 
-def rmsprop_step(p, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay, momentum,
-                 centered, maximize) -> None:
+def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                 weight_decay, momentum, centered, maximize) -> None:
     """RMSprop: s = a s + (1 - a) g^2; p -= lr g / (sqrt(s [- mean(g)^2]) + eps), with momentum
     optionally."""
-    t = p.dtype.type
-    blocks, threads = _grid(p.size)
-    _launch(_rmsprop_kernel, blocks, threads, *_flat_args(p, grad, square_avg, grad_avg, buf),
-            p.size, t(lr), t(alpha), t(eps), t(weight_decay), t(momentum), bool(centered),
+    t = param.dtype.type
+    blocks, threads = _grid(param.size)
+    _launch(_rmsprop_kernel, blocks, threads,
+            *_flat_args(param, grad, square_avg, grad_avg, momentum_buffer),
+            param.size, t(lr), t(alpha), t(eps), t(weight_decay), t(momentum), bool(centered),
             bool(maximize))
 
 
@@ -1917,12 +1758,13 @@ def _adagrad_kernel(p, p_off, g, g_off, s, s_off, n, clr, eps, weight_decay, max
         p[p_off + i] -= clr * d / (_sqrt(total) + eps)
 
 
-def adagrad_step(p, grad, state_sum, lr, lr_decay, eps, weight_decay, step, maximize) -> None:
+def adagrad_step(param, grad, state_sum, lr, lr_decay, eps, weight_decay, step, maximize) -> None:
     """Adagrad: S += g^2; p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(S) + eps)."""
-    t = p.dtype.type
+    t = param.dtype.type
     clr = lr / (1 + (step - 1) * lr_decay)
-    blocks, threads = _grid(p.size)
-    _launch(_adagrad_kernel, blocks, threads, *_flat_args(p, grad, state_sum), p.size, t(clr),
+    blocks, threads = _grid(param.size)
+    _launch(_adagrad_kernel, blocks, threads, *_flat_args(param, grad, state_sum), param.size,
+            t(clr),
             t(eps), t(weight_decay), bool(maximize))
 
 
