@@ -114,6 +114,7 @@ def _inplace(self: Tensor, compute, *args, reads_self: bool = True,
       - self takes over the result's history; for a view, its base records the write instead
         (CopySlices: base' = base with the view's region replaced), and every view of that
         base, this one included, then reads its history through the base (Tensor.grad_fn).
+    `one_value`: every element gets the same value (a fill), so self may repeat elements.
     """
     _check_inplace(self)
     if not one_value:  # (every element gets the same value: a fill may write an expand)
