@@ -110,6 +110,12 @@ class CopySlices(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if any(st == 0 and n > 1 for n, st in zip(ctx.region.shape, ctx.region.strides)):
+            # (an expanded view was filled: which of its repeated elements holds the value that
+            # reached the base is undefined, so is its gradient; PyTorch refuses here too)
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
         memory = ctx.base.to_memory(grad)
         g_value = ctx.region.from_memory(memory) if ctx.needs_input_grad[1] else None
         covered = ctx.region.to_memory(ones(ctx.region.shape, dtype=grad.dtype,

@@ -274,10 +274,41 @@ class IndexPut(Function):
 
 
 def _only_full_slices(items: list, shape: tuple) -> bool:
-    """Is the index `:` (or `...`) in every dimension? Then it names the tensor itself, not a
-    view of it (as in PyTorch, which then records the write on the tensor, not a CopySlices)."""
-    return all(isinstance(item, slice) and item.indices(n) == (0, n, 1)
-               for item, n in zip(items, shape)) and len(items) == len(shape)
+    """Is the index `:` (or `...`, `0:`, `:n`) in every dimension? Then it names the tensor
+    itself, not a view of it, and the write is recorded on the tensor, not as a CopySlices.
+    PyTorch's test, literally: a start of 0 or none, a stop of at least the size (or none), a
+    step of 1 or none (so x[-n:] is a view all the same)."""
+    return len(items) == len(shape) and all(
+        isinstance(item, slice) and item.start in (None, 0) and item.step in (None, 1)
+        and (item.stop is None or item.stop >= n) for item, n in zip(items, shape))
+
+
+def _copy_to(target: Tensor, value: Tensor) -> None:
+    """The write of x[basic index] = value, as PyTorch's setitem makes it: a copy_ of value,
+    a fill_ for a 0-d value, else a copy_ of value (leading 1-dims dropped) expanded to the
+    target's shape (that expand's strides decide what counts as overlapping memory)."""
+    if value._shape == target._shape:
+        copy_(target, value)
+    elif not value._shape:
+        fill_(target, value)
+    else:
+        shape = value._shape
+        while shape and shape[0] == 1:
+            shape = shape[1:]
+        copy_(target, value.view(shape).expand(target._shape))
+
+
+def _check_index_put_value(x: Tensor, value: Tensor) -> None:
+    """Advanced assignment takes a value of x's dtype that shares no memory with x (even
+    x[idx] = x is refused: the writes could overwrite what is still to be read)."""
+    if _share_memory(x, value):
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
+                           "written-to tensor refer to a single memory location. Please clone() "
+                           "the tensor before performing the operation.")
+    if value.dtype is not x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_type_name(x.dtype)} for the destination and "
+                           f"{_type_name(value.dtype)} for the source.")
 
 
 def setitem(x: Tensor, index, value) -> None:
@@ -291,18 +322,16 @@ def setitem(x: Tensor, index, value) -> None:
     if not advanced:
         target = x if _only_full_slices(items, x._shape) else view  # x[:] = v writes x itself
         if isinstance(value, Tensor):
-            copy_(target, value)
+            _copy_to(target, value)
         else:
             fill_(target, value)
         return
-    if isinstance(value, Tensor) and _share_memory(x, value):  # (even x[idx] = x: as PyTorch)
-        raise RuntimeError("unsupported operation: some elements of the input tensor and the "
-                           "written-to tensor refer to a single memory location. Please clone() "
-                           "the tensor before performing the operation.")
-    if isinstance(value, Tensor) and value.dtype is not x.dtype:
-        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                           f"{_type_name(x.dtype)} for the destination and "
-                           f"{_type_name(value.dtype)} for the source.")
+    # x[mask] = one value is a masked fill in PyTorch: no overlap or dtype check applies
+    mask = index[0] if isinstance(index, tuple) and len(index) == 1 else index
+    one_value_by_mask = isinstance(mask, Tensor) and mask.dtype in (V.bool_, V.uint8) and \
+        isinstance(value, Tensor) and value.numel() == 1
+    if isinstance(value, Tensor) and not one_value_by_mask:
+        _check_index_put_value(x, value)
     values = value if isinstance(value, Tensor) else V.full((), value, dtype=x.dtype,
                                                             device=x.device)
     offsets = _offsets(view._shape, view._strides, view._offset, advanced)
@@ -312,12 +341,13 @@ def setitem(x: Tensor, index, value) -> None:
                            f"be broadcast to indexing result of shape {list(offsets_shape)}")
     _check_inplace(x)
     if not _needs_graph(x, (values,)):
-        _check_no_overlap(x, values)
+        _check_no_overlap(x)   # (the value's overlap with x was checked above)
         vals = _contiguous_copy(values.expand(offsets_shape).to(x.dtype))
         _k(x).put(x._storage._data, _flat(offsets), _flat(vals), False)
         x._version[0] += 1
         return
-    _inplace(x, lambda s, v: IndexPut.apply(s, v, items, False), values, reads_self=False)
+    _inplace(x, lambda s, v: IndexPut.apply(s, v, items, False), values, reads_self=False,
+             one_value=one_value_by_mask)
 
 
 def index_put(x: Tensor, indices: tuple, values: Tensor, accumulate: bool = False) -> Tensor:

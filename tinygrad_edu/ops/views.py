@@ -133,8 +133,8 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x._shape
-        out = _contiguous_copy(x)
-        return out._as_view(0, shape, V.contiguous_strides(shape))
+        out = _contiguous_copy(x)   # a new tensor of its own (not a view of the copy)
+        return Tensor._make(out._storage, 0, shape, V.contiguous_strides(shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -317,7 +317,16 @@ class Expand(ViewFunction):
 
     @staticmethod
     def geometry(x, shape):
-        return x._offset, shape, _broadcast_strides(x, shape)
+        """PyTorch's strides: 0 on a stretched dimension; a new leading dimension of size 1
+        gets the stride a row-major layout would give it (x.expand(1, 3).stride() is (3, 1))."""
+        strides, pad = [0] * len(shape), len(shape) - len(x._shape)
+        for i in range(len(shape) - 1, -1, -1):
+            if i >= pad:
+                size, stride = x._shape[i - pad], x._strides[i - pad]
+            else:
+                size, stride = 1, shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else 1
+            strides[i] = stride if size == shape[i] else 0
+        return x._offset, shape, tuple(strides)
 
     @staticmethod
     def backward(ctx, grad):
