@@ -41,6 +41,18 @@ class _HookDict(dict):
     """A dict that a weak reference can point at (plain dicts cannot)."""
 
 
+def add_hook(owner, attr: str, fn: Callable) -> RemovableHandle:
+    """Put `fn` in the hook table `owner.<attr>` (made on first use: most tensors and nodes
+    have none) and return the handle that removes it."""
+    hooks = getattr(owner, attr)
+    if hooks is None:
+        hooks = _HookDict()
+        setattr(owner, attr, hooks)
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return handle
+
+
 def _weakrefable(obj) -> bool:
     try:
         weakref.ref(obj)
@@ -81,19 +93,11 @@ class Node:
     # -- hooks -------------------------------------------------------------------------------
     def register_hook(self, fn: Callable) -> RemovableHandle:
         """`fn(grad_inputs, grad_outputs)` runs after this node computed its input gradients."""
-        if self._post_hooks is None:
-            self._post_hooks = _HookDict()
-        handle = RemovableHandle(self._post_hooks)
-        self._post_hooks[handle.id] = fn
-        return handle
+        return add_hook(self, "_post_hooks", fn)
 
     def register_prehook(self, fn: Callable) -> RemovableHandle:
         """`fn(grad_outputs)` runs before this node; it may return replacement gradients."""
-        if self._pre_hooks is None:
-            self._pre_hooks = _HookDict()
-        handle = RemovableHandle(self._pre_hooks)
-        self._pre_hooks[handle.id] = fn
-        return handle
+        return add_hook(self, "_pre_hooks", fn)
 
     def _add_tensor_hook(self, output_nr: int, fn: Callable) -> RemovableHandle:
         if self._tensor_hooks is None:

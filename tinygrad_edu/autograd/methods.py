@@ -8,7 +8,7 @@ import weakref
 from typing import Callable
 
 from tinygrad_edu.autograd.engine import backward as _backward
-from tinygrad_edu.autograd.graph import Node, RemovableHandle, _HookDict
+from tinygrad_edu.autograd.graph import Node, RemovableHandle, add_hook
 from tinygrad_edu.autograd.views import _refresh_view
 
 
@@ -40,11 +40,7 @@ def register_hook(self, hook: Callable) -> RemovableHandle:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         return self.grad_fn._add_tensor_hook(self._output_nr, hook)
-    if self._hooks is None:
-        self._hooks = _HookDict()
-    handle = RemovableHandle(self._hooks)
-    self._hooks[handle.id] = hook
-    return handle
+    return add_hook(self, "_hooks", hook)
 
 
 def register_post_accumulate_grad_hook(self, hook: Callable) -> RemovableHandle:
@@ -52,11 +48,7 @@ def register_post_accumulate_grad_hook(self, hook: Callable) -> RemovableHandle:
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                            "tensors")
-    if self._post_accumulate_hooks is None:
-        self._post_accumulate_hooks = _HookDict()
-    handle = RemovableHandle(self._post_accumulate_hooks)
-    self._post_accumulate_hooks[handle.id] = hook
-    return handle
+    return add_hook(self, "_post_accumulate_hooks", hook)
 
 
 def backward(self, gradient=None, retain_graph: bool | None = None,
